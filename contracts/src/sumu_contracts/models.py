@@ -1,0 +1,245 @@
+"""Typed pydantic models of the messages services build or read (extra ``sumu-contracts[models]``).
+
+Each model is the Python face of one schema: property tests prove that every instance generated
+from a schema is accepted by its model and dumps back to the same JSON, and that every instance a
+model builds validates. Inbound models forbid unknown keys (closed schemas); outbound models keep
+them (open schemas), so a newer writer's extra fields survive a round trip.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+UserId = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+JsonValue = Any
+
+
+class _Inbound(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- notification-request (backend -> pusher) -------------------------------------------------
+
+
+class NotificationRequest(_Inbound):
+    users: list[UserId] | None = None
+    exclude_users: list[UserId] | None = None
+    data: JsonValue = Field(...)
+
+    @property
+    def is_broadcast(self) -> bool:
+        return not self.users
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+# --- client-frame (client -> gateway) ---------------------------------------------------------
+
+
+class PingFrame(_Inbound):
+    action: Literal["ping"]
+
+
+class MessageFrame(_Inbound):
+    action: Literal["send", "publish"]
+    message: JsonValue = Field(...)
+
+
+ClientFrame = PingFrame | MessageFrame
+
+
+# --- server-frame (gateway -> client) ---------------------------------------------------------
+
+
+class PongFrame(_Outbound):
+    type: Literal["pong"] = "pong"
+    status_code: Literal[200] = Field(200, alias="statusCode")
+    connection_id: Annotated[StrictStr, Field(min_length=1)] = Field(alias="connectionId")
+
+
+class AckFrame(_Outbound):
+    type: Literal["ack"] = "ack"
+    status_code: Literal[200] = Field(200, alias="statusCode")
+    action: Literal["send", "publish"]
+    message_id: Annotated[StrictStr, Field(min_length=1)] = Field(alias="messageId")
+    request_id: StrictStr | None = Field(None, alias="requestId")
+
+
+ErrorCode = Literal[
+    "invalid_json",
+    "unknown_action",
+    "missing_message",
+    "invalid_frame",
+    "message_too_large",
+    "upstream_unavailable",
+    "internal_error",
+    "unauthorized",
+]
+
+
+class ErrorFrame(_Outbound):
+    type: Literal["error"] = "error"
+    status_code: Annotated[StrictInt, Field(ge=400, le=599)] = Field(alias="statusCode")
+    code: ErrorCode
+    message: StrictStr
+    retryable: StrictBool | None = None
+    action: StrictStr | None = None
+    pointer: StrictStr | None = None
+    request_id: StrictStr | None = Field(None, alias="requestId")
+
+
+# --- message attributes (SNS / SQS wire shape) ------------------------------------------------
+
+
+class StringAttribute(_Outbound):
+    data_type: Literal["String"] = Field("String", alias="DataType")
+    string_value: Annotated[StrictStr, Field(min_length=1)] = Field(alias="StringValue")
+
+
+class NumberAttribute(_Outbound):
+    data_type: Literal["Number"] = Field("Number", alias="DataType")
+    string_value: Annotated[StrictStr, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$")] = Field(
+        alias="StringValue"
+    )
+
+    @classmethod
+    def of(cls, number: int | float | Decimal) -> NumberAttribute:
+        # SNS/SQS carry numbers as strings; avoid exponent notation, which the contract forbids.
+        text = format(Decimal(str(number)), "f")
+        return cls(string_value=text)
+
+
+# --- user-message (connections -> backends) ---------------------------------------------------
+
+UserMessageSource = Literal["apigw.route.send", "apigw.route.publish"]
+
+
+class SourceAttribute(_Outbound):
+    data_type: Literal["String"] = Field("String", alias="DataType")
+    string_value: UserMessageSource = Field(alias="StringValue")
+
+
+class UserMessageAttributes(_Outbound):
+    user_id: StringAttribute
+    timestamp: NumberAttribute
+    source: SourceAttribute
+
+
+class UserMessage(_Outbound):
+    body: JsonValue = Field(...)
+    attributes: UserMessageAttributes
+
+    @classmethod
+    def build(
+        cls, *, body: Any, user_id: str, timestamp_ms: int, source: UserMessageSource
+    ) -> UserMessage:
+        return cls(
+            body=body,
+            attributes=UserMessageAttributes(
+                user_id=StringAttribute(string_value=user_id),
+                timestamp=NumberAttribute.of(timestamp_ms),
+                source=SourceAttribute(string_value=source),
+            ),
+        )
+
+    def message_attributes(self) -> dict[str, dict[str, str]]:
+        """The ``MessageAttributes`` argument of SQS SendMessage and SNS Publish."""
+        return self.to_json_dict()["attributes"]  # type: ignore[no-any-return]
+
+
+# --- presence-event (presence -> backends) ----------------------------------------------------
+
+PresenceStatus = Literal["ONLINE", "OFFLINE"]
+PRESENCE_SOURCE = "lambda.presence.watchdog"
+
+
+class PresenceMessage(_Outbound):
+    user_id: Annotated[StrictStr, Field(min_length=1)]
+    status: PresenceStatus
+    timestamp: StrictInt | float
+
+
+class PresenceBody(_Outbound):
+    type: Literal["presence"] = "presence"
+    message: PresenceMessage
+
+
+class PresenceSourceAttribute(_Outbound):
+    data_type: Literal["String"] = Field("String", alias="DataType")
+    string_value: Literal["lambda.presence.watchdog"] = Field(
+        "lambda.presence.watchdog", alias="StringValue"
+    )
+
+
+class PresenceAttributes(_Outbound):
+    source: PresenceSourceAttribute
+    user_id: StringAttribute
+    timestamp: NumberAttribute
+
+
+class PresenceEvent(_Outbound):
+    body: PresenceBody
+    attributes: PresenceAttributes
+
+    @classmethod
+    def build(
+        cls, *, user_id: str, status: PresenceStatus, timestamp: int | float
+    ) -> PresenceEvent:
+        return cls(
+            body=PresenceBody(
+                message=PresenceMessage(user_id=user_id, status=status, timestamp=timestamp)
+            ),
+            attributes=PresenceAttributes(
+                source=PresenceSourceAttribute(),
+                user_id=StringAttribute(string_value=user_id),
+                timestamp=NumberAttribute.of(timestamp),
+            ),
+        )
+
+    def message_attributes(self) -> dict[str, dict[str, str]]:
+        return self.to_json_dict()["attributes"]  # type: ignore[no-any-return]
+
+
+# --- connection-record (connections -> table -> pusher, presence) -----------------------------
+
+
+class ConnectionRecord(_Outbound):
+    user_id: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+    connection_id: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    connected_at: Annotated[StrictInt, Field(ge=0)]
+    delete_at: Annotated[StrictInt, Field(ge=0)]
+    source_ip: StrictStr | None = None
+    user_agent: StrictStr | None = None
+
+
+# --- authorizer-response (authorizer -> API Gateway) ------------------------------------------
+
+
+class PolicyStatement(_Outbound):
+    action: Literal["execute-api:Invoke"] = Field("execute-api:Invoke", alias="Action")
+    effect: Literal["Allow", "Deny"] = Field(alias="Effect")
+    resource: (
+        Annotated[StrictStr, Field(min_length=1)] | list[Annotated[StrictStr, Field(min_length=1)]]
+    ) = Field(alias="Resource")
+
+
+class PolicyDocument(_Outbound):
+    version: Literal["2012-10-17"] = Field("2012-10-17", alias="Version")
+    statement: Annotated[list[PolicyStatement], Field(min_length=1)] = Field(alias="Statement")
+
+
+class AuthorizerResponse(_Outbound):
+    principal_id: Annotated[StrictStr, Field(min_length=1)] = Field(alias="principalId")
+    policy_document: PolicyDocument = Field(alias="policyDocument")
+    context: dict[str, StrictStr | StrictInt | float | StrictBool] | None = None

@@ -1,0 +1,72 @@
+"""Validate payloads against contracts, with validators compiled once per process.
+
+fastjsonschema turns each schema into Python code, which keeps both validation and import fast
+enough for Lambda handlers on the hot path. Its error names the offending value as
+``data.users[0]``; we turn that into a JSON pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import fastjsonschema
+
+from sumu_contracts.errors import ContractError
+from sumu_contracts.registry import load_schema, max_bytes
+
+_PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"((?:[^\"\\]|\\.)*)\"\]")
+
+
+@cache
+def _compiled(name: str) -> Callable[[Any], Any]:
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(load_schema(name))
+    return compiled
+
+
+def _pointer(dotted_name: str) -> str:
+    """``data.users[0]`` -> ``/users/0`` (RFC 6901 escaping of ``~`` and ``/``)."""
+    rest = dotted_name[len("data") :] if dotted_name.startswith("data") else dotted_name
+    parts = []
+    for match in _PATH_PART.finditer(rest):
+        token = next(group for group in match.groups() if group is not None)
+        parts.append(token.replace("~", "~0").replace("/", "~1"))
+    return "".join(f"/{part}" for part in parts)
+
+
+def _reason(message: str, dotted_name: str) -> str:
+    # fastjsonschema prefixes its message with the dotted name; the pointer already says where.
+    return message.removeprefix(dotted_name).strip() or message
+
+
+def validate(name: str, payload: Any, *, serialised_size: int | None = None) -> None:
+    """Raise ContractError unless ``payload`` (parsed JSON) is a valid ``name`` message.
+
+    ``name`` is a contract name, optionally with a version (``client-frame.v1``). Contracts that
+    declare a size limit are also checked against the payload's serialised size; pass
+    ``serialised_size`` when the caller already knows it (the raw frame length).
+    """
+    try:
+        _compiled(name)(payload)
+    except fastjsonschema.JsonSchemaValueException as error:
+        dotted_name = error.name or "data"
+        raise ContractError(
+            name, _pointer(dotted_name), _reason(error.message, dotted_name)
+        ) from None
+    limit = max_bytes(name)
+    if limit is not None:
+        if serialised_size is None:
+            serialised_size = len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        if serialised_size > limit:
+            raise ContractError(name, "", f"is {serialised_size} bytes, over the limit of {limit}")
+
+
+def is_valid(name: str, payload: Any) -> bool:
+    try:
+        validate(name, payload)
+    except ContractError:
+        return False
+    return True

@@ -1,0 +1,46 @@
+"""GIVEN the golden examples beside each schema WHEN validated THEN each is what it says it is."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sumu_contracts import CONTRACT_NAMES, ContractError, is_valid, validate
+from sumu_contracts.registry import SCHEMA_DIR
+
+
+def _examples(kind: str) -> list[Any]:
+    cases = []
+    for name in CONTRACT_NAMES:
+        examples = json.loads((SCHEMA_DIR / f"{name}.v1.examples.json").read_text("utf-8"))
+        cases += [
+            pytest.param(name, example, id=f"{name}: {example['name']}")
+            for example in examples[kind]
+        ]
+    return cases
+
+
+@pytest.mark.parametrize(("contract", "example"), _examples("valid"))
+def test_valid_example_validates(contract: str, example: dict[str, Any]) -> None:
+    validate(contract, example["payload"])
+    assert is_valid(contract, example["payload"])
+
+
+@pytest.mark.parametrize(("contract", "example"), _examples("invalid"))
+def test_invalid_example_is_rejected_with_its_pointer_and_reason(
+    contract: str, example: dict[str, Any]
+) -> None:
+    with pytest.raises(ContractError) as raised:
+        validate(contract, example["payload"])
+    assert raised.value.pointer == example["pointer"]
+    assert raised.value.reason == example["reason"]
+    assert not is_valid(contract, example["payload"])
+
+
+def test_every_contract_has_golden_examples_of_both_kinds() -> None:
+    for name in CONTRACT_NAMES:
+        examples = json.loads((SCHEMA_DIR / f"{name}.v1.examples.json").read_text("utf-8"))
+        assert examples["valid"], name
+        assert examples["invalid"], name

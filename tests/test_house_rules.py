@@ -1,0 +1,52 @@
+"""The monorepo's rules, as tests: packages stand alone and share only sumu_contracts."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = sorted(
+    path for path in (ROOT / "services").iterdir() if (path / "pyproject.toml").exists()
+)
+PACKAGES = [ROOT / "contracts", *SERVICES, ROOT / "infra" / "local"]
+MONOREPO_MODULES = (
+    "sumu_authorizer",
+    "sumu_connections",
+    "sumu_pusher",
+    "sumu_presence",
+    "sumu_local",
+)
+IMPORT = re.compile(r"^\s*(?:from|import)\s+(sumu_\w+)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda path: path.name)
+def test_a_service_imports_no_other_package_of_the_monorepo(service: Path) -> None:
+    own = f"sumu_{service.name}"
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in service.rglob("*.py")
+        for module in IMPORT.findall(path.read_text("utf-8"))
+        if module in MONOREPO_MODULES and module != own
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda path: path.name)
+def test_a_service_depends_on_no_other_package_of_the_monorepo(service: Path) -> None:
+    project = tomllib.loads((service / "pyproject.toml").read_text("utf-8"))["project"]
+    names = {re.split(r"[\[<>=~! ]", dependency)[0] for dependency in project["dependencies"]}
+    assert {name for name in names if name.startswith("sumu-")} <= {"sumu-contracts"}
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_package_has_its_version_changelog_readme_tests_and_pipeline(package: Path) -> None:
+    project = tomllib.loads((package / "pyproject.toml").read_text("utf-8"))["project"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", project["version"])
+    assert "## [" in (package / "CHANGELOG.md").read_text("utf-8")
+    assert (package / "README.md").stat().st_size > 200
+    assert any((package / "tests").rglob("test_*.py"))
+    assert "make pipeline PKG=" in (package / "buildspec.yml").read_text("utf-8")
