@@ -28,8 +28,18 @@ LAMBDA_PLATFORM = "x86_64-manylinux2014"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+def _uv() -> str:
+    """The uv binary: ``uv run`` exports its own path as $UV; otherwise the one on PATH."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        sys.exit("lambda_zip: uv not found (run `make bootstrap`)")
+    return uv
+
+
 def _run(*args: str, cwd: Path = ROOT) -> str:
-    result = subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True)
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"lambda_zip: {' '.join(args)} failed:\n{result.stderr}")
     return result.stdout
 
 
@@ -38,18 +48,25 @@ def package_name(package_dir: Path) -> tuple[str, str]:
     return project["name"], project["version"]
 
 
+# Install metadata that names this machine or this moment: direct_url.json holds the absolute
+# source path, uv_cache.json / uv_build.json a timestamp. Dropped, with their RECORD lines.
+_MACHINE_METADATA = ("direct_url.json", "uv_cache.json", "uv_build.json")
+
+
 def _strip_machine_metadata(target: Path) -> None:
-    """Drop direct_url.json (it holds the absolute source path) and its RECORD line."""
-    for direct_url in target.glob("*.dist-info/direct_url.json"):
-        record = direct_url.parent / "RECORD"
+    for dist_info in target.glob("*.dist-info"):
+        dropped = [dist_info / name for name in _MACHINE_METADATA if (dist_info / name).exists()]
+        if not dropped:
+            continue
+        prefixes = tuple(f"{dist_info.name}/{path.name}," for path in dropped)
+        record = dist_info / "RECORD"
         if record.exists():
-            lines = [
-                line
-                for line in record.read_text().splitlines()
-                if not line.startswith(f"{direct_url.parent.name}/direct_url.json,")
+            kept = [
+                line for line in record.read_text().splitlines() if not line.startswith(prefixes)
             ]
-            record.write_text("\n".join(lines) + "\n")
-        direct_url.unlink()
+            record.write_text("\n".join(kept) + "\n")
+        for path in dropped:
+            path.unlink()
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache)
 
@@ -64,6 +81,27 @@ def _write_zip(source: Path, zip_path: Path) -> None:
             zf.writestr(info, path.read_bytes(), compresslevel=9)
 
 
+def _with_built_wheels(exported: str, wheel_dir: Path) -> str:
+    """Replace the workspace members (``./contracts``) by wheels built from them now.
+
+    Installing the source folder directly lets uv reuse a cached *editable* build of the same
+    folder, which would put a .pth pointing at this checkout into the zip.
+    """
+    lines = []
+    for line in exported.splitlines():
+        if line.startswith("./"):
+            member = ROOT / line.strip()
+            name, _ = package_name(member)
+            _run(
+                _uv(), "build", "--package", name, "--wheel", "--out-dir", str(wheel_dir), "--quiet"
+            )
+            (wheel,) = wheel_dir.glob(f"{name.replace('-', '_')}-*.whl")
+            lines.append(str(wheel))
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def build(package_dir: Path, out_dir: Path) -> Path:
     package_dir = package_dir.resolve()
     name, version = package_name(package_dir)
@@ -71,9 +109,7 @@ def build(package_dir: Path, out_dir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="sumu-lambda-") as tmp:
         requirements = Path(tmp) / "requirements.txt"
         exported = _run(
-            "python3",
-            "-m",
-            "uv",
+            _uv(),
             "export",
             "--package",
             name,
@@ -84,12 +120,10 @@ def build(package_dir: Path, out_dir: Path) -> Path:
             "--no-header",
             "--no-annotate",
         )
-        requirements.write_text(exported)
+        requirements.write_text(_with_built_wheels(exported, Path(tmp) / "wheels"))
         target = Path(tmp) / "package"
         _run(
-            "python3",
-            "-m",
-            "uv",
+            _uv(),
             "pip",
             "install",
             "--quiet",
@@ -109,19 +143,34 @@ def build(package_dir: Path, out_dir: Path) -> Path:
     return zip_path
 
 
+def lambda_python() -> str | None:
+    """A CPython of Lambda's version on this machine (pyenv's or on PATH), or None."""
+    found = shutil.which(f"python{LAMBDA_PYTHON}")
+    if found:
+        return found
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}"))
+    return str(candidates[-1]) if candidates else None
+
+
 def verify(zip_path: Path, module: str) -> None:
-    """Import ``module`` from the unpacked zip in a clean interpreter (-I: no site, no env)."""
+    """Import ``module`` from the unpacked zip in a clean Python 3.12 (-I -S: no site, no env).
+
+    The zip holds wheels for Lambda's Python, so the check needs that interpreter: compiled
+    dependencies (pydantic-core) only import on the ABI they were built for.
+    """
+    python = lambda_python()
+    if python is None:
+        sys.exit(f"lambda_zip: no python{LAMBDA_PYTHON} on this machine to verify {zip_path}")
     with tempfile.TemporaryDirectory(prefix="sumu-verify-") as tmp:
         with zipfile.ZipFile(zip_path) as zf:
             zf.extractall(tmp)
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); import importlib; "
-            f"m = importlib.import_module({module!r}); assert callable(m.handler); "
-            "assert all(p.startswith(sys.argv[1]) or 'site-packages' not in p for p in "
-            "[getattr(mod, '__file__', '') or '' for mod in sys.modules.values()])"
+            f"handler = importlib.import_module({module!r}).handler; assert callable(handler)"
         )
         env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1"}
-        subprocess.run([sys.executable, "-I", "-S", "-c", code, tmp], check=True, env=env)
+        subprocess.run([python, "-I", "-S", "-c", code, tmp], check=True, env=env)
 
 
 def sha256(path: Path) -> str:
