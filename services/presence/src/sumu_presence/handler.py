@@ -1,0 +1,119 @@
+"""Lambda entry point: the connections table's DynamoDB stream -> presence-event messages.
+
+Configure the event source mapping with ``FunctionResponseTypes: ["ReportBatchItemFailures"]``:
+the response names the first record that failed, and the stream retries from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypedDict
+
+from sumu_presence.aws import DynamoConnectionsTable, aws_client, build_publisher
+from sumu_presence.logs import log
+from sumu_presence.settings import Settings
+from sumu_presence.stream_records import ParsedBatch, parse_batch
+from sumu_presence.watchdog import (
+    BatchOutcome,
+    ConnectionsTable,
+    PresencePublisher,
+    process_changes,
+)
+
+
+class BatchItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class BatchResponse(TypedDict):
+    batchItemFailures: list[BatchItemFailure]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    table: ConnectionsTable
+    publisher: PresencePublisher
+
+
+@functools.cache
+def container_runtime() -> Runtime:
+    """Settings and clients, built on the first invocation and kept for the container's life.
+
+    Lazily rather than at import so a missing variable surfaces as a clear error in the
+    invocation's log (the batch is then retried whole, nothing skipped) and importing stays cheap.
+    """
+    settings = Settings.from_env()
+    table = DynamoConnectionsTable(aws_client("dynamodb"), settings.connections_table_name)
+    return Runtime(settings=settings, table=table, publisher=build_publisher(settings))
+
+
+def handler(event: object, context: object) -> BatchResponse:
+    return handle_batch(event, container_runtime(), _remaining_ms(context))
+
+
+def handle_batch(
+    event: object, runtime: Runtime, remaining_ms: Callable[[], int] | None = None
+) -> BatchResponse:
+    started = time.monotonic()
+    batch = parse_batch(event)
+    for malformed in batch.malformed:
+        # Skipped, not retried: a record that cannot be read now never will be, and retrying it
+        # would block every later record of the shard until it expires.
+        log(
+            "WARNING",
+            "malformed stream record skipped",
+            reason=malformed.reason,
+            sequence_number=malformed.sequence_number,
+            event_id=malformed.event_id,
+        )
+    outcome = process_changes(batch.changes, runtime.table, runtime.publisher, remaining_ms)
+    if outcome.failed is not None:
+        failed = outcome.failed.change
+        log(
+            "ERROR",
+            "presence record failed; the stream retries from it",
+            sequence_number=failed.sequence_number,
+            user_id=failed.user_id,
+            kind=failed.kind,
+            reason=outcome.failed.reason,
+        )
+    _log_invocation(runtime, batch, outcome, started)
+    return _response(outcome)
+
+
+def _response(outcome: BatchOutcome) -> BatchResponse:
+    if outcome.failed is None:
+        return {"batchItemFailures": []}
+    return {"batchItemFailures": [{"itemIdentifier": outcome.failed.change.sequence_number}]}
+
+
+def _log_invocation(
+    runtime: Runtime, batch: ParsedBatch, outcome: BatchOutcome, started: float
+) -> None:
+    changes = batch.changes
+    statuses = [event.body.message.status for event in outcome.published]
+    log(
+        "INFO",
+        "presence batch",
+        presence_source=runtime.settings.presence_source,
+        records=len(changes) + len(batch.malformed) + batch.ignored_modifies,
+        inserts=sum(change.kind == "INSERT" for change in changes),
+        removes=sum(change.kind == "REMOVE" for change in changes),
+        ttl_removes=sum(change.expired_by_ttl for change in changes),
+        ignored_modifies=batch.ignored_modifies,
+        malformed=len(batch.malformed),
+        online=statuses.count("ONLINE"),
+        offline=statuses.count("OFFLINE"),
+        collapsed=outcome.collapsed,
+        failed_sequence_number=outcome.failed.change.sequence_number if outcome.failed else None,
+        duration_ms=round((time.monotonic() - started) * 1000, 1),
+    )
+
+
+def _remaining_ms(context: object) -> Callable[[], int] | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining if callable(remaining) else None
