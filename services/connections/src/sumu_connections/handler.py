@@ -1,0 +1,37 @@
+"""Lambda entry point for every WebSocket route: $connect, $disconnect, ping, send, publish,
+$default (API Gateway AWS_PROXY events; the local gateway sends the same)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sumu_connections.aws import build_clients
+from sumu_connections.events import read_event
+from sumu_connections.outlets import QueueOutlet, TopicOutlet
+from sumu_connections.routes import RouteResponse, Service, respond
+from sumu_connections.settings import load_settings
+from sumu_connections.store import ConnectionStore
+
+
+@cache
+def service() -> Service:
+    """Settings and clients, once per container. Built on the first invocation rather than at
+    import so that importing the handler needs no environment; a missing variable fails that
+    invocation with a SettingsError naming it."""
+    settings = load_settings()
+    clients = build_clients()
+    return Service(
+        settings=settings,
+        store=ConnectionStore(clients.dynamodb, settings.connections_table_name),
+        queue=QueueOutlet(clients.sqs, settings.messages_queue_url)
+        if settings.messages_queue_url
+        else None,
+        topic=TopicOutlet(clients.sns, settings.messages_topic_arn)
+        if settings.messages_topic_arn
+        else None,
+    )
+
+
+def handler(event: Any, context: Any) -> RouteResponse:
+    return respond(read_event(event), service())

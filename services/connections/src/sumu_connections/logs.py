@@ -1,0 +1,20 @@
+"""Structured log lines: one JSON object per line, so CloudWatch Logs Insights and metric
+filters can query fields (``event``, ``code``, ``connection_id``) instead of parsing prose."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger("sumu_connections")
+# Lambda's runtime leaves the root logger at WARNING unless its log level is configured; the
+# refusals logged at INFO are wanted by default. AWS_LAMBDA_LOG_LEVEL still wins when set:
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper())
+
+
+def log_event(level: int, event: str, **fields: Any) -> None:
+    line = {"level": logging.getLevelName(level), "event": event, **fields}
+    logger.log(level, json.dumps(line, default=str, separators=(",", ":")))
