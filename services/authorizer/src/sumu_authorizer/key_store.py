@@ -1,0 +1,117 @@
+"""The per-container cache of the issuer's keys: refreshed by max-age, refetched on rotation.
+
+- Keys live for the document's Cache-Control max-age (default one hour, clamped to
+  [MIN_TTL_SECONDS, MAX_TTL_SECONDS] so a ``max-age=0`` cannot turn every $connect into a fetch).
+- A token whose kid is unknown triggers a refetch, so a rotated key works as soon as it is
+  published; those refetches draw on a small token bucket, so a flood of made-up kids costs at
+  most REFETCH_BURST + 60 / REFETCH_REFILL_SECONDS fetches in any minute.
+- When a fetch fails, the keys already known keep working and the next scheduled attempt waits
+  FAILURE_BACKOFF_SECONDS; with no keys at all every token is denied.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sumu_authorizer.audit import log_event
+from sumu_authorizer.key_set import KeyDocumentError, KeyRing, VerificationKey, parse_key_document
+from sumu_authorizer.key_source import FetchedDocument, FetchError, discover_jwks_uri, fetch_json
+
+DEFAULT_TTL_SECONDS = 3600
+MIN_TTL_SECONDS = 60
+MAX_TTL_SECONDS = 86400
+FAILURE_BACKOFF_SECONDS = 10.0
+REFETCH_BURST = 3
+REFETCH_REFILL_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class KeySourceConfig:
+    jwks_uri: str | None  # wins over discovery when both are set
+    issuer: str | None
+
+
+class RefetchBudget:
+    """A token bucket: ``burst`` refetches at once, then one every ``refill_seconds``."""
+
+    def __init__(self, burst: int, refill_seconds: float, now: float) -> None:
+        self._burst = burst
+        self._refill_seconds = refill_seconds
+        self._tokens = float(burst)
+        self._updated_at = now
+
+    def take(self, now: float) -> bool:
+        elapsed = max(0.0, now - self._updated_at)
+        self._tokens = min(float(self._burst), self._tokens + elapsed / self._refill_seconds)
+        self._updated_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+
+class KeyStore:
+    def __init__(
+        self,
+        config: KeySourceConfig,
+        fetch: Callable[[str], FetchedDocument] = fetch_json,
+        discover: Callable[[str], str] = discover_jwks_uri,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._fetch = fetch
+        self._discover = discover
+        self._clock = clock
+        self._jwks_uri = config.jwks_uri
+        self._ring = KeyRing()
+        self._expires_at = 0.0  # monotonic time after which the ring is refreshed
+        self._retry_at = 0.0  # no scheduled attempt before this after a failure
+        self._budget = RefetchBudget(REFETCH_BURST, REFETCH_REFILL_SECONDS, clock())
+        self._lock = threading.Lock()  # the local stack may call the handler from threads
+        self.fetch_count = 0
+
+    def candidates(self, kid: str | None) -> tuple[VerificationKey, ...]:
+        """Keys that may verify a token with this kid: refreshed when stale, refetched if unknown."""
+        now = self._clock()
+        if now < self._expires_at:
+            found = self._ring.candidates(kid)
+            if found:
+                return found
+        with self._lock:
+            refreshed = False
+            if now >= self._expires_at and now >= self._retry_at:
+                self._refresh(now)
+                refreshed = True
+            found = self._ring.candidates(kid)
+            if not found and not refreshed and self._budget.take(now):
+                self._refresh(now)
+                found = self._ring.candidates(kid)
+            return found
+
+    def _refresh(self, now: float) -> None:
+        self.fetch_count += 1
+        try:
+            if self._jwks_uri is None:
+                assert self._config.issuer is not None  # guaranteed by load_settings
+                self._jwks_uri = self._discover(self._config.issuer)
+            fetched = self._fetch(self._jwks_uri)
+            ring = parse_key_document(fetched.document)
+            if not ring.keys:
+                raise KeyDocumentError("key document holds no usable signature key")
+        except (FetchError, KeyDocumentError) as error:
+            self._retry_at = now + FAILURE_BACKOFF_SECONDS
+            log_event(
+                logging.WARNING,
+                "jwks_fetch_failed",
+                reason=str(error),
+                known_keys=len(self._ring.keys),
+            )
+            return
+        ttl = DEFAULT_TTL_SECONDS if fetched.max_age is None else fetched.max_age
+        self._ring = ring
+        self._expires_at = now + min(max(ttl, MIN_TTL_SECONDS), MAX_TTL_SECONDS)
+        self._retry_at = 0.0
