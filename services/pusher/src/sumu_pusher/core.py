@@ -1,0 +1,285 @@
+"""One batch of records -> lookups, bounded posts, pruning and dead letters, within the time left.
+
+The phases, all bounded by the Lambda's remaining time:
+
+1. validate every record (rejections are kept aside, never retried);
+2. look up targets: one Query per distinct selected user and one Scan shared by every broadcast
+   of the batch, concurrently;
+3. post each request to each of its connections once, at most ``concurrency`` posts in flight,
+   until ``remaining time - safety margin``;
+4. in the margin: delete the connections that answered 410, and dead-letter the rejections.
+
+A record is complete when every one of its target connections either took the post or is gone.
+Anything else (lookup failed, retries exhausted, deadline reached) makes it incomplete and it is
+retried as a whole by its source: connections that already got it get it again (at-least-once,
+duplicates allowed, no loss).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sumu_pusher.dead_letters import dead_letter
+from sumu_pusher.fanout import for_each_bounded
+from sumu_pusher.management_api import PostResult, post_to_connection
+from sumu_pusher.records import InboundRecord, NotificationJob, Rejection, notification_job
+from sumu_pusher.settings import Settings
+from sumu_pusher.store import ConnectionsTable
+from sumu_pusher.targets import Connection, connections_for, lookup_plan
+from sumu_pusher.telemetry import InvocationFigures, log_event
+
+# Kept after the finishing phase for the invocation's log line and the handler's return.
+FINAL_RESERVE_S = 0.2
+# How much of a rejected body a log line carries (CloudWatch events stop at 256 KB).
+_LOGGED_BODY_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """The AWS clients of this container (see ``runtime``)."""
+
+    table: ConnectionsTable
+    management_api: Any
+    sqs: Any
+
+
+@dataclass
+class Delivery:
+    """The progress of one notification request through this invocation."""
+
+    job: NotificationJob
+    targets: list[Connection] = field(default_factory=list)
+    looked_up: bool = False
+    lookup_failed: bool = False
+    settled: int = 0  # posts that landed, or found the connection gone
+    failure: str = ""
+    rejection: Rejection | None = None
+
+    @property
+    def complete(self) -> bool:
+        return (
+            self.looked_up
+            and not self.lookup_failed
+            and not self.failure
+            and self.settled == len(self.targets)
+        )
+
+
+@dataclass
+class BatchOutcome:
+    retry: list[InboundRecord]
+    figures: InvocationFigures
+
+
+async def process_batch(
+    records: Sequence[InboundRecord], adapters: Adapters, settings: Settings, budget_s: float
+) -> BatchOutcome:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    figures = InvocationFigures(records=len(records))
+    deliveries: list[Delivery] = []
+    rejections: list[Rejection] = []
+    for record in records:
+        parsed = notification_job(record)
+        if isinstance(parsed, Rejection):
+            rejections.append(parsed)
+        else:
+            deliveries.append(Delivery(parsed))
+
+    gone: list[Connection] = []
+    try:
+        async with asyncio.timeout_at(started + max(0.0, budget_s - settings.safety_margin_s)):
+            await _look_up(deliveries, adapters.table, settings.concurrency)
+            figures.connections_targeted = sum(len(delivery.targets) for delivery in deliveries)
+            await _post_all(deliveries, adapters.management_api, settings, figures, gone)
+    except TimeoutError:
+        log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
+    figures.unfinished = figures.connections_targeted - (
+        figures.delivered + figures.gone + figures.rejected + figures.failed
+    )
+
+    rejections.extend(delivery.rejection for delivery in deliveries if delivery.rejection)
+    retry = [
+        delivery.job.record
+        for delivery in deliveries
+        if delivery.rejection is None and not delivery.complete
+    ]
+    for delivery in deliveries:
+        if delivery.failure and delivery.rejection is None:
+            log_event(
+                "WARN",
+                "delivery incomplete",
+                **_record_fields(delivery.job.record),
+                error=delivery.failure,
+            )
+
+    not_dead_lettered = await _finish(
+        rejections,
+        gone,
+        adapters=adapters,
+        settings=settings,
+        figures=figures,
+        deadline=started + max(0.0, budget_s - FINAL_RESERVE_S),
+    )
+    retry.extend(not_dead_lettered)
+    figures.invalid = len(rejections)
+    figures.incomplete = len(retry)
+    return BatchOutcome(retry=sorted(retry, key=lambda record: record.position), figures=figures)
+
+
+async def _look_up(deliveries: Sequence[Delivery], table: ConnectionsTable, limit: int) -> None:
+    plan = lookup_plan(delivery.job for delivery in deliveries)
+    by_user: dict[str, list[Connection]] = {}
+    failed_users: set[str] = set()
+    everyone: list[Connection] = []
+    scan_failed = False
+
+    async def query(user_id: str) -> None:
+        try:
+            by_user[user_id] = await table.connections_of(user_id)
+        except Exception as error:  # noqa: BLE001 - only the requests naming this user wait
+            failed_users.add(user_id)
+            log_event("ERROR", "connections query failed", user_id=user_id, error=repr(error))
+
+    async def scan() -> None:
+        nonlocal scan_failed
+        try:
+            everyone.extend(await table.all_connections())
+        except Exception as error:  # noqa: BLE001 - only the broadcasts of the batch wait
+            scan_failed = True
+            log_event("ERROR", "connections scan failed", error=repr(error))
+
+    async with asyncio.TaskGroup() as group:
+        if plan.scan:
+            group.create_task(scan())
+        group.create_task(for_each_bounded(plan.users, limit, query))
+
+    for delivery in deliveries:
+        job = delivery.job
+        delivery.targets = connections_for(job, by_user, everyone)
+        delivery.lookup_failed = (job.broadcast and scan_failed) or not failed_users.isdisjoint(
+            job.users
+        )
+        if delivery.lookup_failed:
+            delivery.failure = "connections lookup failed"
+        delivery.looked_up = True
+
+
+async def _post_all(
+    deliveries: Sequence[Delivery],
+    client: Any,
+    settings: Settings,
+    figures: InvocationFigures,
+    gone: list[Connection],
+) -> None:
+    def posts() -> Iterator[tuple[Delivery, Connection]]:
+        for delivery in deliveries:
+            for connection in delivery.targets:
+                # Once the gateway refused a request's data, the other posts would be refused too.
+                if delivery.rejection is None:
+                    yield delivery, connection
+
+    async def post(target: tuple[Delivery, Connection]) -> None:
+        delivery, connection = target
+        outcome = await post_to_connection(
+            client, connection.connection_id, delivery.job.payload, settings.retry
+        )
+        figures.retried += outcome.retries
+        if outcome.result is PostResult.DELIVERED:
+            figures.delivered += 1
+            delivery.settled += 1
+        elif outcome.result is PostResult.GONE:
+            figures.gone += 1
+            delivery.settled += 1
+            gone.append(connection)
+        elif outcome.result is PostResult.REJECTED:
+            figures.rejected += 1
+            if delivery.rejection is None:
+                too_large = outcome.detail.startswith("413")
+                delivery.rejection = Rejection(
+                    delivery.job.record,
+                    "payload_too_large" if too_large else "undeliverable",
+                    f"the management API refused the post: {outcome.detail}",
+                    "/data" if too_large else "",
+                )
+        else:
+            figures.failed += 1
+            delivery.failure = delivery.failure or outcome.detail
+
+    await for_each_bounded(posts(), settings.concurrency, post)
+
+
+async def _finish(
+    rejections: Sequence[Rejection],
+    gone: Sequence[Connection],
+    *,
+    adapters: Adapters,
+    settings: Settings,
+    figures: InvocationFigures,
+    deadline: float,
+) -> list[InboundRecord]:
+    """Prune gone connections and dead-letter rejections; return records still to retry."""
+    queue_url = settings.notifications_dlq_url
+    to_queue = [r for r in rejections if queue_url and r.record.source != "aws:sns"]
+    for rejection in rejections:
+        if not (queue_url and rejection.record.source != "aws:sns"):
+            # SNS has no queue to hand the record back to, so the log line is its record.
+            log_event(
+                "ERROR",
+                "notification request rejected",
+                **_rejection_fields(rejection),
+                body=rejection.record.body[:_LOGGED_BODY_CHARS],
+            )
+    sent: set[int] = set()
+
+    async def prune() -> None:
+        if not gone:
+            return
+        try:
+            left = await adapters.table.delete(gone)
+        except Exception as error:  # noqa: BLE001 - TTL removes the item later anyway
+            log_event("ERROR", "pruning gone connections failed", error=repr(error))
+            return
+        figures.pruned = len({c.connection_id for c in gone}) - left
+        if left:
+            log_event("ERROR", "gone connections left in the table", count=left)
+
+    async def send(rejection: Rejection) -> None:
+        try:
+            await dead_letter(adapters.sqs, str(queue_url), rejection)
+        except Exception as error:  # noqa: BLE001 - the record falls back to a queue retry
+            log_event(
+                "ERROR", "dead-lettering failed", **_rejection_fields(rejection), error=repr(error)
+            )
+            return
+        sent.add(rejection.record.position)
+        log_event("WARN", "notification request dead-lettered", **_rejection_fields(rejection))
+
+    try:
+        async with asyncio.timeout_at(deadline), asyncio.TaskGroup() as group:
+            group.create_task(prune())
+            group.create_task(for_each_bounded(to_queue, settings.concurrency, send))
+    except TimeoutError:
+        log_event("ERROR", "pruning and dead-lettering stopped at the deadline")
+    figures.dead_lettered = len(sent)
+    return [r.record for r in to_queue if r.record.position not in sent]
+
+
+def _record_fields(record: InboundRecord) -> dict[str, Any]:
+    return {
+        "event_source": record.source,
+        "message_id": record.message_id,
+        "position": record.position,
+    }
+
+
+def _rejection_fields(rejection: Rejection) -> dict[str, Any]:
+    return {
+        **_record_fields(rejection.record),
+        "reason_code": rejection.code,
+        "reason": rejection.reason,
+        "error_pointer": rejection.pointer,
+    }

@@ -1,0 +1,155 @@
+"""Lambda event records -> notification requests to deliver, or rejections with their reason.
+
+Pure: no AWS calls. A record is rejected when no retry could ever deliver it (bad JSON, a broken
+notification-request contract, data over API Gateway's message size); everything else becomes a
+``NotificationJob``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sumu_contracts import ContractError, validate
+
+CONTRACT = "notification-request"
+
+# API Gateway WebSocket "Message payload size" quota: 128 KB, not raisable. Posting more only
+# earns a 413, so such a request is rejected before any post.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+MAX_POST_BYTES = 128 * 1024
+
+EventSource = Literal["aws:sqs", "aws:sns", "unknown"]
+RejectionCode = Literal[
+    "unrecognised_record", "invalid_json", "contract_violation", "payload_too_large"
+]
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """One record as Lambda delivered it: where it came from and its body, untouched."""
+
+    position: int
+    source: EventSource
+    message_id: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class NotificationJob:
+    """A valid notification request: who gets ``payload`` (users already deduplicated)."""
+
+    record: InboundRecord
+    broadcast: bool
+    users: tuple[str, ...]
+    excluded: frozenset[str]
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that no retry can deliver, and why (``pointer``: RFC 6901, into the body)."""
+
+    record: InboundRecord
+    code: str
+    reason: str
+    pointer: str = ""
+
+
+def inbound_records(event: Any) -> Iterator[InboundRecord]:
+    """The records of an SQS or SNS event; anything unrecognisable is kept as its JSON text."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        return
+    for position, record in enumerate(records):
+        yield _inbound_record(position, record)
+
+
+def _inbound_record(position: int, record: Any) -> InboundRecord:
+    if isinstance(record, Mapping):
+        # SQS event records: https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+        if record.get("eventSource") == "aws:sqs":
+            message_id, body = record.get("messageId"), record.get("body")
+            if isinstance(message_id, str) and message_id and isinstance(body, str):
+                return InboundRecord(position, "aws:sqs", message_id, body)
+        # SNS event records: https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+        if record.get("EventSource") == "aws:sns":
+            sns = record.get("Sns")
+            if isinstance(sns, Mapping) and isinstance(sns.get("Message"), str):
+                message_id = sns.get("MessageId")
+                return InboundRecord(
+                    position,
+                    "aws:sns",
+                    message_id if isinstance(message_id, str) else None,
+                    sns["Message"],
+                )
+    message_id = record.get("messageId") if isinstance(record, Mapping) else None
+    return InboundRecord(
+        position,
+        "unknown",
+        message_id if isinstance(message_id, str) and message_id else None,
+        json.dumps(record, default=repr),
+    )
+
+
+def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
+    """Validate one record's body against notification-request and prepare its payload."""
+    if record.source == "unknown":
+        return Rejection(record, "unrecognised_record", "not an SQS or SNS event record")
+    try:
+        request = _unwrap_sns_envelope(_parse_json(record.body))
+    except (ValueError, RecursionError) as error:
+        return Rejection(record, "invalid_json", f"the body is not JSON: {error}")
+    try:
+        validate(CONTRACT, request)
+    except ContractError as error:
+        return Rejection(record, "contract_violation", str(error), error.pointer)
+    try:
+        payload = json.dumps(
+            request["data"], ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+    except (ValueError, RecursionError) as error:  # pragma: no cover - validate() parsed it
+        return Rejection(record, "invalid_json", f"data cannot be serialised: {error}", "/data")
+    if len(payload) > MAX_POST_BYTES:
+        return Rejection(
+            record,
+            "payload_too_large",
+            f"data is {len(payload)} bytes as JSON; API Gateway posts at most {MAX_POST_BYTES}",
+            "/data",
+        )
+    excluded = frozenset(request.get("exclude_users") or ())
+    users = tuple(
+        dict.fromkeys(user for user in request.get("users") or () if user not in excluded)
+    )
+    return NotificationJob(
+        record=record,
+        broadcast=not request.get("users"),
+        users=users,
+        excluded=excluded,
+        payload=payload,
+    )
+
+
+def _parse_json(text: str) -> Any:
+    def reject_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=reject_constant)
+
+
+def _unwrap_sns_envelope(message: Any) -> Any:
+    """An SNS topic feeding the queue without raw message delivery wraps the request in an
+    envelope. notification-request is a closed object, so the envelope can never be mistaken
+    for a request.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html
+    """
+    if (
+        isinstance(message, dict)
+        and message.get("Type") == "Notification"
+        and "TopicArn" in message
+        and isinstance(message.get("Message"), str)
+    ):
+        return _parse_json(message["Message"])
+    return message

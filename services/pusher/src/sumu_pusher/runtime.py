@@ -1,0 +1,132 @@
+"""The event loop and aiobotocore clients, kept per thread for the life of the container.
+
+Choice: a loop kept per thread (``asyncio.Runner``), not ``asyncio.run`` per invocation.
+aiobotocore clients and their aiohttp connection pools are bound to the loop that created them;
+keeping the loop keeps the clients, so a warm invocation reuses the TLS connections to the
+management API and DynamoDB instead of paying a handshake per pooled socket on every batch.
+Lambda calls the handler from one thread, so that is one loop per container. The local stack
+calls it from worker threads, possibly several at once: each thread gets its own loop, session
+and clients (botocore sessions and aiohttp pools are not shared across threads), so concurrent
+calls never touch each other's loop. The handler must not be called from a thread that is
+already running an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from sumu_pusher.core import Adapters, BatchOutcome, process_batch
+from sumu_pusher.records import InboundRecord
+from sumu_pusher.settings import Settings, load_settings
+from sumu_pusher.store import ConnectionsTable
+
+
+class PusherRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._runner = asyncio.Runner()
+        self._clients = contextlib.AsyncExitStack()
+        self._adapters: Adapters | None = None
+
+    def process(self, records: Sequence[InboundRecord], budget_s: float) -> BatchOutcome:
+        started = time.perf_counter()
+        outcome = self._runner.run(self._process(records, budget_s))
+        outcome.figures.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        return outcome
+
+    async def _process(self, records: Sequence[InboundRecord], budget_s: float) -> BatchOutcome:
+        adapters = await self._open_adapters()
+        calls_before = adapters.table.calls
+        outcome = await process_batch(records, adapters, self.settings, budget_s)
+        outcome.figures.dynamodb_calls = adapters.table.calls - calls_before
+        return outcome
+
+    async def _open_adapters(self) -> Adapters:
+        if self._adapters is not None:
+            return self._adapters
+        settings = self.settings
+        session = get_session()
+        # AWS services (DynamoDB, SQS): botocore's "standard" retry mode retries throttling,
+        # 5xx and connection errors with jittered exponential backoff.
+        # https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
+        aws_config = AioConfig(
+            retries={"mode": "standard", "max_attempts": 5},
+            max_pool_connections=settings.concurrency,
+            connect_timeout=5,
+            read_timeout=10,
+        )
+        # Management API: botocore retries off (total_max_attempts=1); management_api.py owns
+        # them. The pool matches the concurrency so every post holding a slot has a socket.
+        management_config = AioConfig(
+            retries={"total_max_attempts": 1},
+            max_pool_connections=settings.concurrency,
+            connect_timeout=settings.post_timeout_s,
+            read_timeout=settings.post_timeout_s,
+        )
+        dynamodb = await self._clients.enter_async_context(
+            session.create_client("dynamodb", config=aws_config)
+        )
+        sqs = await self._clients.enter_async_context(
+            session.create_client("sqs", config=aws_config)
+        )
+        management_api = await self._clients.enter_async_context(
+            session.create_client(
+                "apigatewaymanagementapi",
+                endpoint_url=settings.apigw_endpoint,
+                config=management_config,
+            )
+        )
+        table = ConnectionsTable(
+            dynamodb,
+            settings.connections_table_name,
+            scan_segments=settings.scan_segments,
+            prune_retry=settings.retry,
+        )
+        self._adapters = Adapters(table=table, management_api=management_api, sqs=sqs)
+        return self._adapters
+
+    def close(self) -> None:
+        """Close the clients and the loop (tests, and threads that end; Lambda never needs it)."""
+        try:
+            self._runner.run(self._clients.aclose())
+        finally:
+            self._runner.close()
+
+
+_per_thread = threading.local()
+
+
+def thread_runtime() -> PusherRuntime:
+    runtime: PusherRuntime | None = getattr(_per_thread, "runtime", None)
+    if runtime is None:
+        runtime = PusherRuntime(load_settings())
+        _per_thread.runtime = runtime
+    return runtime
+
+
+def close_thread_runtime() -> None:
+    """Forget this thread's runtime and the cached settings, so the next call starts afresh."""
+    runtime: PusherRuntime | None = getattr(_per_thread, "runtime", None)
+    _per_thread.runtime = None
+    load_settings.cache_clear()
+    if runtime is not None:
+        runtime.close()
+
+
+def budget_seconds(context: Any, default_ms: int) -> float:
+    """Seconds this invocation may still run, from the Lambda context when there is one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        try:
+            return max(0, int(remaining())) / 1000
+        except (TypeError, ValueError):
+            pass
+    return default_ms / 1000

@@ -1,0 +1,102 @@
+"""The pusher's configuration: environment variables read and validated once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+# The HTTP pool of the management API client. PUSHER_CONCURRENCY defaults to it, and the pool is
+# always sized to the concurrency: a post that takes a semaphore slot must find a free socket,
+# or it just queues inside aiohttp while holding the slot.
+DEFAULT_HTTP_POOL_SIZE = 64
+
+
+class SettingsError(RuntimeError):
+    """The environment is missing a variable or holds an unusable value."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for retryable posts.
+
+    Full jitter (sleep a random time in [0, min(cap, base * 2**attempt)]) spreads the retries of
+    thousands of concurrent posts instead of synchronising them:
+    https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+    """
+
+    max_attempts: int = 4
+    base_delay_s: float = 0.1
+    max_delay_s: float = 2.0
+
+    def delay(self, retry_number: int, random_fraction: float) -> float:
+        """Sleep before retry ``retry_number`` (1 for the first retry); fraction in [0, 1)."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** (retry_number - 1))
+        return ceiling * random_fraction
+
+
+@dataclass(frozen=True)
+class Settings:
+    connections_table_name: str
+    apigw_endpoint: str
+    concurrency: int = DEFAULT_HTTP_POOL_SIZE
+    notifications_dlq_url: str | None = None
+    retry: RetryPolicy = RetryPolicy()
+    post_timeout_s: float = 3.0
+    safety_margin_s: float = 2.0
+    # None = choose from the table's item count (see store.scan_segments_for).
+    scan_segments: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        table = _required(environ, "CONNECTIONS_TABLE_NAME")
+        endpoint = _required(environ, "APIGW_ENDPOINT").rstrip("/")
+        if not endpoint.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"APIGW_ENDPOINT must be the management API URL including the stage "
+                f"(https://<api-id>.execute-api.<region>.amazonaws.com/<stage>), got {endpoint!r}"
+            )
+        segments_text = environ.get("PUSHER_SCAN_SEGMENTS", "auto").strip() or "auto"
+        return cls(
+            connections_table_name=table,
+            apigw_endpoint=endpoint,
+            concurrency=_integer(environ, "PUSHER_CONCURRENCY", DEFAULT_HTTP_POOL_SIZE, 1, 1000),
+            notifications_dlq_url=environ.get("NOTIFICATIONS_DLQ_URL", "").strip() or None,
+            retry=RetryPolicy(
+                max_attempts=_integer(environ, "PUSHER_MAX_ATTEMPTS", 4, 1, 20),
+                base_delay_s=_integer(environ, "PUSHER_BACKOFF_BASE_MS", 100, 0, 60_000) / 1000,
+                max_delay_s=_integer(environ, "PUSHER_BACKOFF_MAX_MS", 2000, 0, 60_000) / 1000,
+            ),
+            post_timeout_s=_integer(environ, "PUSHER_POST_TIMEOUT_MS", 3000, 1, 60_000) / 1000,
+            safety_margin_s=_integer(environ, "PUSHER_SAFETY_MARGIN_MS", 2000, 0, 60_000) / 1000,
+            scan_segments=None
+            if segments_text == "auto"
+            else _integer(environ, "PUSHER_SCAN_SEGMENTS", 1, 1, 1000),
+        )
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"sumu-pusher needs the environment variable {name}; it is not set")
+    return value
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {text!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@cache
+def load_settings() -> Settings:
+    """The settings of this container, read from the environment on first use."""
+    return Settings.from_env(os.environ)

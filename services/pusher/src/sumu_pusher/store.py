@@ -1,0 +1,147 @@
+"""The connections table (connection-record items) through an aiobotocore DynamoDB client.
+
+Reads are eventually consistent (half the read capacity of strongly consistent reads): a
+connection opened a few milliseconds before the lookup may miss one notification, which is the
+same race as a notification sent just before the user connected. Only the two key attributes
+are projected. Throttling and 5xx on these calls are retried by botocore's ``standard`` retry
+mode configured on the client (see ``runtime``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sumu_pusher.settings import RetryPolicy
+from sumu_pusher.targets import Connection
+
+# One scan page holds at most 1 MB; connection records are ~150-250 bytes, so ~4,000 items per
+# page. Each parallel segment reads about one page, which keeps a broadcast lookup at the latency
+# of one page however large the table is.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan
+ITEMS_PER_SCAN_SEGMENT = 4_000
+MAX_SCAN_SEGMENTS = 16
+# DescribeTable's ItemCount is refreshed by DynamoDB about every six hours; asking more often
+# than every ten minutes buys nothing.
+ITEM_COUNT_TTL_SECONDS = 600.0
+# BatchWriteItem takes at most 25 requests.
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+BATCH_WRITE_LIMIT = 25
+_PROJECTION = {
+    "ProjectionExpression": "#u, #c",
+    "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id"},
+}
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def scan_segments_for(item_count: int) -> int:
+    return max(1, min(MAX_SCAN_SEGMENTS, math.ceil(item_count / ITEMS_PER_SCAN_SEGMENT)))
+
+
+class ConnectionsTable:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        scan_segments: int | None = None,
+        prune_retry: RetryPolicy = DEFAULT_RETRY,
+        page_limit: int | None = None,
+    ) -> None:
+        self._client = client
+        self._table_name = table_name
+        self._scan_segments = scan_segments
+        self._prune_retry = prune_retry
+        self._page_limit = page_limit
+        self._item_count: tuple[float, int] | None = None
+        self.calls = 0
+
+    async def connections_of(self, user_id: str) -> list[Connection]:
+        return await self._read_pages(
+            "query",
+            KeyConditionExpression="#u = :u",
+            ExpressionAttributeValues={":u": {"S": user_id}},
+        )
+
+    async def all_connections(self) -> list[Connection]:
+        total = await self.scan_segments()
+        if total == 1:
+            return await self._read_pages("scan")
+        async with asyncio.TaskGroup() as group:
+            segments = [
+                group.create_task(self._read_pages("scan", Segment=segment, TotalSegments=total))
+                for segment in range(total)
+            ]
+        return [connection for segment in segments for connection in segment.result()]
+
+    async def scan_segments(self) -> int:
+        if self._scan_segments is not None:
+            return self._scan_segments
+        now = time.monotonic()
+        if self._item_count is None or now - self._item_count[0] > ITEM_COUNT_TTL_SECONDS:
+            self.calls += 1
+            description = await self._client.describe_table(TableName=self._table_name)
+            self._item_count = (now, int(description["Table"].get("ItemCount", 0)))
+        return scan_segments_for(self._item_count[1])
+
+    async def delete(self, connections: Sequence[Connection]) -> int:
+        """Delete these items (410 Gone connections); return how many could not be deleted."""
+        keys = list({connection.connection_id: connection for connection in connections}.values())
+        chunks = [
+            keys[start : start + BATCH_WRITE_LIMIT]
+            for start in range(0, len(keys), BATCH_WRITE_LIMIT)
+        ]
+        async with asyncio.TaskGroup() as group:
+            left = [group.create_task(self._delete_chunk(chunk)) for chunk in chunks]
+        return sum(task.result() for task in left)
+
+    async def _delete_chunk(self, chunk: Sequence[Connection]) -> int:
+        requests: list[Any] = [
+            {
+                "DeleteRequest": {
+                    "Key": {
+                        "user_id": {"S": connection.user_id},
+                        "connection_id": {"S": connection.connection_id},
+                    }
+                }
+            }
+            for connection in chunk
+        ]
+        # UnprocessedItems are what DynamoDB could not write under throttling; the documented
+        # answer is to resend them with exponential backoff.
+        for attempt in range(1, self._prune_retry.max_attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self._prune_retry.delay(attempt - 1, random.random()))  # noqa: S311 - jitter
+            self.calls += 1
+            response = await self._client.batch_write_item(
+                RequestItems={self._table_name: requests}
+            )
+            requests = response.get("UnprocessedItems", {}).get(self._table_name, [])
+            if not requests:
+                return 0
+        return len(requests)
+
+    async def _read_pages(self, operation: str, **parameters: Any) -> list[Connection]:
+        call = getattr(self._client, operation)
+        arguments: dict[str, Any] = {"TableName": self._table_name, **_PROJECTION, **parameters}
+        if self._page_limit is not None:
+            arguments["Limit"] = self._page_limit
+        connections: list[Connection] = []
+        while True:
+            self.calls += 1
+            page = await call(**arguments)
+            connections.extend(
+                Connection(item["user_id"]["S"], item["connection_id"]["S"])
+                for item in page.get("Items", ())
+                if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
+            )
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return connections
+            arguments["ExclusiveStartKey"] = last_key

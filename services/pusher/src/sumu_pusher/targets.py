@@ -1,0 +1,57 @@
+"""Which connections each notification request reaches. Pure: lookups happen in ``store``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sumu_pusher.records import NotificationJob
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The key of a connection-record: enough to post to it and to delete it when gone."""
+
+    user_id: str
+    connection_id: str
+
+
+@dataclass(frozen=True)
+class LookupPlan:
+    """The DynamoDB reads a batch needs: a Query per distinct selected user, one shared Scan."""
+
+    users: tuple[str, ...]
+    scan: bool
+
+
+def lookup_plan(jobs: Iterable[NotificationJob]) -> LookupPlan:
+    users: dict[str, None] = {}
+    scan = False
+    for job in jobs:
+        if job.broadcast:
+            scan = True
+        else:
+            users.update(dict.fromkeys(job.users))
+    return LookupPlan(users=tuple(users), scan=scan)
+
+
+def connections_for(
+    job: NotificationJob,
+    connections_by_user: Mapping[str, Sequence[Connection]],
+    everyone: Sequence[Connection],
+) -> list[Connection]:
+    """The job's connections, each once, excluded users filtered in memory.
+
+    DynamoDB caps a ``NOT IN`` filter at 100 operands; a set lookup here has no limit.
+    """
+    if job.broadcast:
+        candidates: Iterable[Connection] = everyone
+    else:
+        candidates = (
+            connection for user in job.users for connection in connections_by_user.get(user, ())
+        )
+    unique: dict[str, Connection] = {}
+    for connection in candidates:
+        if connection.user_id not in job.excluded:
+            unique.setdefault(connection.connection_id, connection)
+    return list(unique.values())

@@ -1,0 +1,121 @@
+"""Fixtures of the pusher's tests: the connections table and DLQ on moto, the management API
+stand-in, and the environment the handler reads."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+# The stand-in and event factories are plain modules beside this file (tests are not a package).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pusher_standin import ManagementApiStandIn  # noqa: E402
+
+from sumu_pusher.runtime import close_thread_runtime  # noqa: E402
+
+TABLE = "sumu-connections"
+DLQ = "sumu-notifications-dlq"
+
+
+@dataclass
+class PusherStack:
+    """The AWS side of a test: connections table and DLQ on moto, read with plain boto3."""
+
+    dynamodb: Any
+    sqs: Any
+    dlq_url: str
+    api: ManagementApiStandIn
+
+    def connect(self, user_id: str, *connection_ids: str) -> None:
+        for connection_id in connection_ids:
+            self.dynamodb.put_item(TableName=TABLE, Item=_item(user_id, connection_id))
+
+    def connect_many(self, items: list[tuple[str, str]]) -> None:
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": _item(*item)}} for item in items[start : start + 25]]
+            self.dynamodb.batch_write_item(RequestItems={TABLE: requests})
+
+    def connection_ids(self) -> set[str]:
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE)
+        return {item["connection_id"]["S"] for page in pages for item in page["Items"]}
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        for _ in range(100):  # bounded: the DLQ of one test holds a few dozen at most
+            page = self.sqs.receive_message(
+                QueueUrl=self.dlq_url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                VisibilityTimeout=600,
+            ).get("Messages", [])
+            if not page:
+                return messages
+            messages.extend(page)
+        return messages
+
+
+def _item(user_id: str, connection_id: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "user_id": {"S": user_id},
+        "connection_id": {"S": connection_id},
+        "connected_at": {"N": str(now * 1000)},
+        "delete_at": {"N": str(now + 7200)},
+    }
+
+
+def reason_of(message: dict[str, Any]) -> str:
+    value: str = message["MessageAttributes"]["reason"]["StringValue"]
+    return value
+
+
+@pytest.fixture(scope="session")
+def management_api() -> Iterator[ManagementApiStandIn]:
+    stand_in = ManagementApiStandIn("mvp").start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def stack(
+    aws_env: Any, management_api: ManagementApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PusherStack]:
+    """GIVEN an empty table, an empty DLQ and a management API that answers 200."""
+    management_api.reset()
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
+    for name, value in {
+        "CONNECTIONS_TABLE_NAME": TABLE,
+        "APIGW_ENDPOINT": management_api.endpoint,
+        "NOTIFICATIONS_DLQ_URL": dlq_url,
+        "PUSHER_CONCURRENCY": "16",
+        "PUSHER_MAX_ATTEMPTS": "3",
+        "PUSHER_BACKOFF_BASE_MS": "5",
+        "PUSHER_BACKOFF_MAX_MS": "20",
+        "PUSHER_POST_TIMEOUT_MS": "500",
+        "PUSHER_SAFETY_MARGIN_MS": "500",
+    }.items():
+        monkeypatch.setenv(name, value)
+    close_thread_runtime()
+    yield PusherStack(dynamodb=dynamodb, sqs=sqs, dlq_url=dlq_url, api=management_api)
+    close_thread_runtime()
