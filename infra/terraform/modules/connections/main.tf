@@ -1,0 +1,47 @@
+# sumu-connections: every WebSocket route ($connect, $disconnect, ping, send, publish, $default).
+# API Gateway invokes it synchronously (AWS_PROXY), so it has no dead-letter queue.
+module "function" {
+  source = "../function"
+
+  name                 = "${var.prefix}-connections"
+  description          = "SUMU WebSocket routes"
+  handler              = "sumu_connections.handler.handler"
+  package              = var.package
+  kms_key_arn          = var.kms_key_arn
+  memory_size          = 256
+  timeout              = 10
+  reserved_concurrency = var.reserved_concurrency
+  log_retention_days   = var.log_retention_days
+  tags                 = var.tags
+
+  environment = {
+    CONNECTIONS_TABLE_NAME = var.connections_table.name
+    MESSAGES_TOPIC_ARN     = var.messages_topic_arn
+    MESSAGES_QUEUE_URL     = var.messages_queue.url
+    CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
+  }
+
+  policy_statements = [
+    {
+      sid       = "TrackConnections"
+      actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      resources = [var.connections_table.arn]
+    },
+    {
+      sid       = "PublishUserMessages"
+      actions   = ["sns:Publish"]
+      resources = [var.messages_topic_arn]
+    },
+    {
+      sid       = "SendUserMessages"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.messages_queue.arn]
+    },
+    {
+      # SSE-KMS on the table, topic and queue: writers need a data key.
+      sid       = "UseStackKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+    },
+  ]
+}

@@ -1,0 +1,12 @@
+output "lambda" {
+  description = "The function: name, ARN, alias, alias ARN and invoke ARN, runtime."
+  value = {
+    name             = module.function.function_name
+    arn              = module.function.function_arn
+    alias            = module.function.alias_name
+    alias_arn        = module.function.alias_arn
+    alias_invoke_arn = module.function.alias_invoke_arn
+    runtime          = module.function.runtime
+    role_name        = module.function.role_name
+  }
+}

@@ -1,0 +1,68 @@
+variable "prefix" {
+  description = "Name prefix of every resource."
+  type        = string
+}
+
+variable "package" {
+  description = "Initial code of sumu-connections (see the function module's `package`)."
+  type = object({
+    file      = optional(string)
+    s3_bucket = optional(string)
+    s3_key    = optional(string)
+  })
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key of the stack (environment, logs, table, topics, queues)."
+  type        = string
+}
+
+variable "connections_table" {
+  description = "The connections table (database module outputs)."
+  type = object({
+    name = string
+    arn  = string
+  })
+}
+
+variable "messages_topic_arn" {
+  description = "Topic the `publish` route sends user messages to."
+  type        = string
+}
+
+variable "messages_queue" {
+  description = "Queue the `send` route sends user messages to."
+  type = object({
+    arn = string
+    url = string
+  })
+}
+
+variable "connection_ttl_seconds" {
+  description = "Seconds after which a stored connection expires through the table's TTL (CONNECTION_TTL_SECONDS); API Gateway closes connections after 2 hours."
+  type        = number
+  default     = 7200
+
+  validation {
+    condition     = var.connection_ttl_seconds >= 60 && var.connection_ttl_seconds <= 86400
+    error_message = "The connection TTL must be between 60 seconds and one day."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's logs, in days."
+  type        = number
+  default     = 365
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions (-1 for none)."
+  type        = number
+  default     = 200
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}

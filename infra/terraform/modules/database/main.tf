@@ -1,0 +1,46 @@
+# The connections table, shaped by the connection-record contract:
+# user_id (hash) + connection_id (range), TTL on the numeric epoch-seconds attribute delete_at,
+# and a stream carrying INSERT / REMOVE images for the presence watchdog.
+locals {
+  ttl_attribute = "delete_at"
+}
+
+resource "aws_dynamodb_table" "this" {
+  name             = "${var.prefix}-connections"
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "user_id"
+  range_key        = "connection_id"
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "user_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "connection_id"
+    type = "S"
+  }
+
+  # DynamoDB only declares key attributes; TTL needs delete_at to be a Number holding epoch
+  # seconds, which the connection-record contract guarantees:
+  # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html
+  ttl {
+    enabled        = true
+    attribute_name = local.ttl_attribute
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}

@@ -1,0 +1,134 @@
+# One Lambda function as every SUMU service is deployed: its own role, a KMS-encrypted log group
+# with retention, X-Ray tracing, a published version and an alias that integrations target.
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name}"
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.name
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  # X-Ray segments have no resource-level permissions:
+  # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "DecryptEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.dead_letter_target_arn == null ? [] : [var.dead_letter_target_arn]
+    content {
+      sid       = "DeadLetter"
+      actions   = startswith(split(":", statement.value)[2], "sqs") ? ["sqs:SendMessage"] : ["sns:Publish"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.policy_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.name}-least-privilege"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:SUMU functions call public AWS endpoints and the issuer's JWKS URL; a VPC would add NAT cost and latency for no isolation gain.
+  #checkov:skip=CKV_AWS_272:Code is built and deployed by the package pipeline from the repository; code signing is left to adopters who run AWS Signer.
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+  publish                        = true
+
+  filename         = var.package.file
+  source_code_hash = var.package.file == null ? null : filebase64sha256(var.package.file)
+  s3_bucket        = var.package.s3_bucket
+  s3_key           = var.package.s3_key
+
+  environment {
+    variables = var.environment
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_target_arn == null ? [] : [var.dead_letter_target_arn]
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
+
+  tags = var.tags
+
+  # The package pipeline ships new code and versions; Terraform owns the configuration only.
+  lifecycle {
+    ignore_changes = [filename, source_code_hash, s3_bucket, s3_key, s3_object_version]
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_alias" "this" {
+  name             = var.alias_name
+  description      = "Traffic alias, moved by the package pipeline"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+
+  # The pipeline moves the alias after every release; Terraform must not move it back.
+  lifecycle {
+    ignore_changes = [function_version]
+  }
+}

@@ -1,0 +1,81 @@
+# sumu-pusher: fans notification requests out to live connections. Two inputs, as the seed had:
+# the notifications queue (batched, partial failures reported) and the notifications topic
+# (SNS invokes asynchronously; failed invocations go to the notifications DLQ).
+module "function" {
+  source = "../function"
+
+  name                   = "${var.prefix}-pusher"
+  description            = "SUMU notifications pusher"
+  handler                = "sumu_pusher.handler.handler"
+  package                = var.package
+  kms_key_arn            = var.kms_key_arn
+  memory_size            = 512
+  timeout                = var.timeout
+  reserved_concurrency   = var.reserved_concurrency
+  log_retention_days     = var.log_retention_days
+  dead_letter_target_arn = var.notifications_dlq.arn
+  tags                   = var.tags
+
+  environment = {
+    CONNECTIONS_TABLE_NAME = var.connections_table.name
+    APIGW_ENDPOINT         = var.apigw_endpoint
+    PUSHER_CONCURRENCY     = tostring(var.concurrency)
+    NOTIFICATIONS_DLQ_URL  = var.notifications_dlq.url
+  }
+
+  policy_statements = [
+    {
+      # Query: a user's connections; Scan: broadcasts; DeleteItem: prune connections answering 410.
+      sid       = "ReadAndPruneConnections"
+      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DeleteItem"]
+      resources = [var.connections_table.arn]
+    },
+    {
+      sid       = "PostToConnections"
+      actions   = ["execute-api:ManageConnections"]
+      resources = ["${var.apigw_execution_arn}/${var.stage_name}/POST/@connections/*"]
+    },
+    {
+      # What the event source mapping needs to poll:
+      # https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
+      sid       = "PollNotificationRequests"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      resources = [var.notifications_queue_arn]
+    },
+    {
+      sid       = "DeadLetterBadRequests"
+      actions   = ["sqs:SendMessage"]
+      resources = [var.notifications_dlq.arn]
+    },
+    {
+      sid       = "UseStackKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.kms_key_arn]
+    },
+  ]
+}
+
+resource "aws_lambda_event_source_mapping" "notifications_queue" {
+  event_source_arn = var.notifications_queue_arn
+  function_name    = module.function.alias_arn
+  batch_size       = var.batch_size
+  # Deliver as soon as a request is visible; batching is what arrives together.
+  maximum_batching_window_in_seconds = 0
+  function_response_types            = ["ReportBatchItemFailures"]
+  tags                               = var.tags
+}
+
+resource "aws_sns_topic_subscription" "notifications_topic" {
+  topic_arn = var.notifications_topic_arn
+  protocol  = "lambda"
+  endpoint  = module.function.alias_arn
+}
+
+resource "aws_lambda_permission" "notifications_topic" {
+  statement_id  = "AllowNotificationsTopic"
+  action        = "lambda:InvokeFunction"
+  function_name = module.function.function_name
+  qualifier     = module.function.alias_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = var.notifications_topic_arn
+}

@@ -1,0 +1,119 @@
+# SUMU: everything a realtime WebSocket stack needs, composed from the component modules.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  tags = merge(var.common_tags, { "sumu:terraform-version" = local.version })
+
+  # infra/terraform is versioned on its own; the contracts version is what backends must speak.
+  version                = trimspace(file("${path.module}/../../VERSION"))
+  contracts_pyproject    = "${path.module}/../../../../contracts/pyproject.toml"
+  contracts_version      = fileexists(local.contracts_pyproject) ? regex("(?m)^version\\s*=\\s*\"([^\"]+)\"", file(local.contracts_pyproject))[0] : null
+  pipelines_enabled      = var.enable_pipelines
+  presence_enabled       = var.presence_source != "stream"
+  dead_letter_alarm_arns = concat(local.pipelines_enabled ? [aws_sns_topic.ci["alert"].arn] : [], var.alarm_actions)
+}
+
+module "database" {
+  source = "../database"
+
+  prefix      = var.prefix
+  kms_key_arn = aws_kms_key.this.arn
+  tags        = local.tags
+}
+
+module "integration" {
+  source = "../integration"
+
+  prefix            = var.prefix
+  kms_key_arn       = aws_kms_key.this.arn
+  max_receive_count = var.max_receive_count
+  alarm_actions     = local.dead_letter_alarm_arns
+  tags              = local.tags
+}
+
+module "authorizer" {
+  source = "../authorizer"
+
+  prefix                  = var.prefix
+  package                 = var.lambda_packages["authorizer"]
+  kms_key_arn             = aws_kms_key.this.arn
+  issuer_jwks_uri         = var.issuer_jwks_uri
+  issuer                  = var.issuer
+  authorized_audiences    = var.authorized_audiences
+  verify_token_expiration = var.verify_token_expiration
+  algorithms              = var.jwt_algorithms
+  leeway_seconds          = var.jwt_leeway_seconds
+  context_claims          = var.jwt_context_claims
+  log_retention_days      = var.log_retention_days
+  tags                    = local.tags
+}
+
+module "connections" {
+  source = "../connections"
+
+  prefix                 = var.prefix
+  package                = var.lambda_packages["connections"]
+  kms_key_arn            = aws_kms_key.this.arn
+  connections_table      = { name = module.database.table_name, arn = module.database.table_arn }
+  messages_topic_arn     = module.integration.messages_topic_arn
+  messages_queue         = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
+  connection_ttl_seconds = var.connection_ttl_seconds
+  log_retention_days     = var.log_retention_days
+  tags                   = local.tags
+}
+
+module "gateway" {
+  source = "../gateway"
+
+  prefix                      = var.prefix
+  stage_name                  = var.stage_name
+  connections_lambda          = module.connections.lambda
+  authorizer_lambda           = module.authorizer.lambda
+  throttling_burst_limit      = var.throttling_burst_limit
+  throttling_rate_limit       = var.throttling_rate_limit
+  kms_key_arn                 = aws_kms_key.this.arn
+  log_retention_days          = var.log_retention_days
+  manage_account_logging_role = var.manage_apigw_account_logging_role
+  custom_domain               = var.custom_domain
+  tags                        = local.tags
+}
+
+module "pusher" {
+  source = "../pusher"
+
+  prefix                  = var.prefix
+  package                 = var.lambda_packages["pusher"]
+  kms_key_arn             = aws_kms_key.this.arn
+  connections_table       = { name = module.database.table_name, arn = module.database.table_arn }
+  notifications_topic_arn = module.integration.notifications_topic_arn
+  notifications_queue_arn = module.integration.notifications_queue_arn
+  notifications_dlq       = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
+  apigw_endpoint          = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
+  apigw_execution_arn     = module.gateway.execution_arn
+  stage_name              = module.gateway.stage_name
+  concurrency             = var.pusher_concurrency
+  log_retention_days      = var.log_retention_days
+  tags                    = local.tags
+}
+
+module "presence" {
+  source = "../presence"
+  count  = local.presence_enabled ? 1 : 0
+
+  prefix          = var.prefix
+  package         = var.lambda_packages["presence"]
+  kms_key_arn     = aws_kms_key.this.arn
+  presence_source = var.presence_source
+  connections_table = {
+    name       = module.database.table_name
+    arn        = module.database.table_arn
+    stream_arn = module.database.stream_arn
+  }
+  messages_topic_arn = module.integration.messages_topic_arn
+  messages_queue     = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
+  alarm_actions      = local.dead_letter_alarm_arns
+  log_retention_days = var.log_retention_days
+  tags               = local.tags
+}
