@@ -1,0 +1,186 @@
+"""The local stack's settings: defaults, then ``sumu.toml``, then command-line flags.
+
+``sumu.toml`` (every table and key optional)::
+
+    [stack]
+    port = 3001
+    aws_port = 4566
+    stage = "mvp"
+    presence = "queue"            # topic | queue | stream
+    state_dir = ".sumu"
+
+    [auth]                        # a real identity provider instead of the local issuer
+    jwks_uri = "https://.../.well-known/jwks.json"
+    issuer = "https://..."
+    audience = "my-client-id"     # comma list
+
+    [handlers]                    # replace any service by dotted path
+    authorizer = "sumu_authorizer.handler.handler"
+    connections = "sumu_connections.handler.handler"
+    pusher = "sumu_pusher.handler.handler"
+    presence = "sumu_presence.handler.handler"
+
+    [timeouts]
+    connection_ttl_seconds = 7200
+    ...                           # every field of Timeouts below
+
+    [environment]                 # extra variables for the handlers
+    PUSHER_CONCURRENCY = "64"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+PresenceSource = Literal["topic", "queue", "stream"]
+PRESENCE_SOURCES: tuple[PresenceSource, ...] = ("topic", "queue", "stream")
+FUNCTION_NAMES = ("authorizer", "connections", "pusher", "presence")
+DEFAULT_HANDLERS = {
+    "authorizer": "sumu_authorizer.handler.handler",
+    "connections": "sumu_connections.handler.handler",
+    "pusher": "sumu_pusher.handler.handler",
+    "presence": "sumu_presence.handler.handler",
+}
+LOCAL_AUDIENCE = "sumu-local"
+
+
+class ConfigError(ValueError):
+    """A sumu.toml or flag value the stack cannot run with."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Durations and sizes that AWS fixes or Terraform sets; tests shrink them."""
+
+    connection_ttl_seconds: int = 7200  # CONNECTION_TTL_SECONDS of the connections service
+    idle_timeout_seconds: float = 600.0  # API Gateway: 10 minutes idle
+    max_duration_seconds: float = 7200.0  # API Gateway: 2 hours per connection
+    integration_timeout_seconds: float = 29.0  # API Gateway's integration timeout
+    pusher_timeout_seconds: float = 30.0  # the pusher function's Lambda timeout
+    presence_timeout_seconds: float = 30.0
+    visibility_timeout_seconds: int = 180  # Lambda's advice: 6x the function timeout
+    max_receive_count: int = 3  # redrive to the DLQ after this many receives
+    sqs_batch_size: int = 10  # Lambda's SQS default batch size
+    sqs_wait_seconds: int = 1  # long poll; short so that shutdown is quick
+    stream_batch_size: int = 100  # Lambda's DynamoDB stream default batch size
+    stream_poll_seconds: float = 0.05  # Lambda polls each shard about 4 times a second
+    stream_max_retries: int = 10  # then the batch is logged and skipped, like MaximumRetryAttempts
+    ttl_sweep_seconds: float = 5.0  # how often expired connections are deleted
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    port: int = 3001
+    aws_port: int = 4566
+    host: str = "127.0.0.1"
+    stage: str = "mvp"
+    presence_source: PresenceSource = "queue"
+    state_dir: Path = Path(".sumu")
+    region: str = "us-east-1"
+    jwks_uri: str | None = None  # None: the local token issuer
+    issuer: str | None = None
+    audience: str | None = None
+    handlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDLERS))
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_local_issuer(self) -> bool:
+        return self.jwks_uri is None
+
+    def with_overrides(self, **overrides: Any) -> StackConfig:
+        """A copy with the given values, ignoring None (a flag the user did not pass)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        config = replace(self, **given)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if self.presence_source not in PRESENCE_SOURCES:
+            raise ConfigError(
+                f"presence must be one of {', '.join(PRESENCE_SOURCES)}, not {self.presence_source!r}"
+            )
+        unknown = set(self.handlers) - set(FUNCTION_NAMES)
+        if unknown:
+            raise ConfigError(
+                f"[handlers] knows {', '.join(FUNCTION_NAMES)}; unknown: {', '.join(sorted(unknown))}"
+            )
+        if (self.issuer or self.audience) and self.jwks_uri is None:
+            raise ConfigError("--issuer and --audience need --jwks-uri (a real identity provider)")
+
+
+def load_stack_config(path: Path | None) -> StackConfig:
+    """Defaults, overlaid with the TOML file when there is one."""
+    if path is None:
+        return StackConfig()
+    try:
+        document = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} does not exist") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path}: {error}") from error
+    return config_from_document(document, source=str(path))
+
+
+def config_from_document(document: dict[str, Any], *, source: str = "sumu.toml") -> StackConfig:
+    stack = _table(document, "stack", source)
+    auth = _table(document, "auth", source)
+    handlers = {
+        **DEFAULT_HANDLERS,
+        **_strings(_table(document, "handlers", source), "handlers", source),
+    }
+    environment = _strings(_table(document, "environment", source), "environment", source)
+    known_stack = {"port", "aws_port", "host", "stage", "presence", "state_dir", "region"}
+    _reject_unknown(stack, known_stack, "stack", source)
+    _reject_unknown(auth, {"jwks_uri", "issuer", "audience"}, "auth", source)
+    timeouts = _timeouts(_table(document, "timeouts", source), source)
+    values: dict[str, Any] = {key: value for key, value in stack.items() if key != "presence"}
+    if "presence" in stack:
+        values["presence_source"] = stack["presence"]
+    if "state_dir" in values:
+        values["state_dir"] = Path(values["state_dir"])
+    config = StackConfig(
+        **values,
+        jwks_uri=auth.get("jwks_uri"),
+        issuer=auth.get("issuer"),
+        audience=auth.get("audience"),
+        handlers=handlers,
+        timeouts=timeouts,
+        environment=environment,
+    )
+    config.validate()
+    return config
+
+
+def _table(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    return table
+
+
+def _strings(table: dict[str, Any], name: str, source: str) -> dict[str, str]:
+    bad = [key for key, value in table.items() if not isinstance(value, str)]
+    if bad:
+        raise ConfigError(f"{source}: [{name}] values must be strings: {', '.join(bad)}")
+    return cast(dict[str, str], table)
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], name: str, source: str) -> None:
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(f"{source}: [{name}] has unknown keys: {', '.join(sorted(unknown))}")
+
+
+def _timeouts(table: dict[str, Any], source: str) -> Timeouts:
+    types = {item.name: type(getattr(Timeouts(), item.name)) for item in fields(Timeouts)}
+    _reject_unknown(table, set(types), "timeouts", source)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{source}: [timeouts] {key} must be a non-negative number")
+        values[key] = types[key](value)
+    return Timeouts(**values)

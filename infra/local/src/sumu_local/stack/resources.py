@@ -1,0 +1,120 @@
+"""The AWS resources of a SUMU deployment, created in moto the way the Terraform creates them.
+
+One connections table (hash ``user_id``, range ``connection_id``, TTL on ``delete_at``, a
+NEW_AND_OLD_IMAGES stream for presence), the notifications topic and queue (backends -> pusher),
+the messages topic and queue (connections and presence -> backends), each queue with a DLQ and a
+redrive policy. Plus one internal queue the local stack needs because moto runs no Lambda: it is
+subscribed to the notifications topic and stands in for SNS's push to the pusher function.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sumu_local.stack.config import Timeouts
+
+# A DLQ keeps messages for the longest SQS allows, so nothing expires before someone looks.
+DLQ_RETENTION_SECONDS = 1_209_600
+
+
+@dataclass(frozen=True)
+class StackResources:
+    connections_table: str
+    connections_stream_arn: str
+    notifications_topic_arn: str
+    notifications_queue_url: str
+    notifications_queue_arn: str
+    notifications_dlq_url: str
+    messages_topic_arn: str
+    messages_queue_url: str
+    messages_dlq_url: str
+    sns_delivery_queue_url: str  # internal: notifications topic -> pusher as SNS events
+    sns_delivery_subscription_arn: str
+
+
+def create_resources(
+    *, stage: str, timeouts: Timeouts, dynamodb: Any, sqs: Any, sns: Any
+) -> StackResources:
+    prefix = f"sumu-{stage}"
+    table_name, stream_arn = _create_connections_table(dynamodb, f"{prefix}-connections")
+    notifications_queue = _create_queue_with_dlq(sqs, f"{prefix}-notifications", timeouts)
+    messages_queue = _create_queue_with_dlq(sqs, f"{prefix}-messages", timeouts)
+    notifications_topic = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
+    messages_topic = sns.create_topic(Name=f"{prefix}-messages")["TopicArn"]
+    # Lambda retries a failed asynchronous (SNS) invocation twice, then hands the event to its
+    # on-failure destination: the internal queue's redrive to its own DLQ plays both parts.
+    # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    delivery_queue = _create_queue_with_dlq(
+        sqs, f"{prefix}-local-notifications-sns-delivery", timeouts
+    )
+    subscription = sns.subscribe(
+        TopicArn=notifications_topic,
+        Protocol="sqs",
+        Endpoint=delivery_queue.arn,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    return StackResources(
+        connections_table=table_name,
+        connections_stream_arn=stream_arn,
+        notifications_topic_arn=notifications_topic,
+        notifications_queue_url=notifications_queue.url,
+        notifications_queue_arn=notifications_queue.arn,
+        notifications_dlq_url=notifications_queue.dlq_url,
+        messages_topic_arn=messages_topic,
+        messages_queue_url=messages_queue.url,
+        messages_dlq_url=messages_queue.dlq_url,
+        sns_delivery_queue_url=delivery_queue.url,
+        sns_delivery_subscription_arn=subscription,
+    )
+
+
+def _create_connections_table(dynamodb: Any, name: str) -> tuple[str, str]:
+    table = dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
+    )
+    return name, table["LatestStreamArn"]
+
+
+@dataclass(frozen=True)
+class _Queue:
+    url: str
+    arn: str
+    dlq_url: str
+
+
+def _create_queue_with_dlq(sqs: Any, name: str, timeouts: Timeouts) -> _Queue:
+    dlq_url = sqs.create_queue(
+        QueueName=f"{name}-dlq",
+        Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+    )["QueueUrl"]
+    dlq_arn = _queue_arn(sqs, dlq_url)
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": timeouts.max_receive_count}
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(timeouts.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return _Queue(url=url, arn=_queue_arn(sqs, url), dlq_url=dlq_url)
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])

@@ -1,0 +1,287 @@
+"""``LocalStack``: moto, the resources, the gateway and the event sources, started and stopped
+together. ``sumu up`` runs one in the foreground; tests run one in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sumu_local.gateway import Gateway, GatewayConfig
+from sumu_local.stack.aws import LOCAL_CREDENTIALS, aws_client
+from sumu_local.stack.config import LOCAL_AUDIENCE, StackConfig
+from sumu_local.stack.issuer import TokenIssuer, load_or_create_key
+from sumu_local.stack.lambda_runtime import LocalFunction
+from sumu_local.stack.manifest import StackManifest
+from sumu_local.stack.moto_server import MotoProcess, start_moto
+from sumu_local.stack.resources import StackResources, create_resources
+from sumu_local.stack.sources import (
+    ServiceDeletions,
+    SnsEventSource,
+    SqsEventSource,
+    StreamEventSource,
+    TtlSweeper,
+)
+from sumu_local.stack.web import DemoBackend
+
+logger = logging.getLogger("sumu_local.stack")
+
+# Every route of the WebSocket API goes to the connections function, as in the Terraform.
+CONNECTION_ROUTES = ("$connect", "$disconnect", "$default", "ping", "send", "publish")
+SOURCE_JOIN_SECONDS = 5.0
+
+
+class StackError(RuntimeError):
+    """The stack cannot start: a port in use, a handler that does not import..."""
+
+
+@dataclass
+class LocalStack:
+    config: StackConfig
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _moto: MotoProcess | None = None
+    _gateway: Gateway | None = None
+    manifest: StackManifest | None = None
+    resources: StackResources | None = None
+    issuer: TokenIssuer | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            raise StackError("the stack is not started")
+        return self._gateway
+
+    async def start(self) -> StackManifest:
+        config = self.config
+        port = _resolve_port(config.host, config.port, "--port")
+        aws_port = _resolve_port(config.host, config.aws_port, "--aws-port")
+        self._moto = await asyncio.to_thread(start_moto, config.host, aws_port)
+        endpoint = self._moto.endpoint_url
+        try:
+            return await self._start_on(port, endpoint)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_on(self, port: int, endpoint: str) -> StackManifest:
+        config = self.config
+        clients = {name: aws_client(name, endpoint, config.region) for name in _SERVICES}
+        resources = await asyncio.to_thread(
+            create_resources,
+            stage=config.stage,
+            timeouts=config.timeouts,
+            dynamodb=clients["dynamodb"],
+            sqs=clients["sqs"],
+            sns=clients["sns"],
+        )
+        self.resources = resources
+        base_url = f"http://{config.host}:{port}"
+        signing_key_file = ""
+        if config.uses_local_issuer:
+            key, key_path = load_or_create_key(config.state_dir)
+            signing_key_file = str(key_path.resolve())
+            self.issuer = TokenIssuer(key=key, issuer=base_url, audience=LOCAL_AUDIENCE)
+            jwks_url, issuer, audience = (
+                f"{base_url}/.well-known/jwks.json",
+                base_url,
+                LOCAL_AUDIENCE,
+            )
+        else:
+            jwks_url = str(config.jwks_uri)
+            issuer, audience = config.issuer or "", config.audience or ""
+        management_url = f"{base_url}/{config.stage}"
+        environment = _handler_environment(
+            config=config,
+            resources=resources,
+            endpoint=endpoint,
+            management_url=management_url,
+            jwks_url=jwks_url,
+            issuer=issuer,
+            audience=audience,
+        )
+        # Every function runs in this process, so they share one environment, as their Lambda
+        # configurations would if they were merged (no two of them disagree on a variable).
+        os.environ.update(environment)
+        functions = {
+            name: LocalFunction(name, path, _function_timeout(config, name), region=config.region)
+            for name, path in config.handlers.items()
+        }
+        for function in functions.values():
+            await asyncio.to_thread(function.load)  # a bad dotted path fails here, clearly
+        demo = DemoBackend(
+            websocket_url=f"ws://{config.host}:{port}/{config.stage}",
+            issuer=self.issuer,
+            dynamodb=clients["dynamodb"],
+            sqs=clients["sqs"],
+            sns=clients["sns"],
+            connections_table=resources.connections_table,
+            notifications_queue_url=resources.notifications_queue_url,
+            notifications_topic_arn=resources.notifications_topic_arn,
+        )
+        timeouts = config.timeouts
+        self._gateway = Gateway(
+            GatewayConfig(
+                routes=dict.fromkeys(CONNECTION_ROUTES, config.handlers["connections"]),
+                authorizer=config.handlers["authorizer"],
+                host=config.host,
+                port=port,
+                stage=config.stage,
+                region=config.region,
+                idle_timeout_seconds=timeouts.idle_timeout_seconds,
+                max_duration_seconds=timeouts.max_duration_seconds,
+                handler_timeout_seconds=timeouts.integration_timeout_seconds,
+                environment=environment,
+            ),
+            configure_app=demo.configure_app,
+        )
+        await self._gateway.start()
+        self._start_sources(functions, clients, resources)
+        self.manifest = StackManifest(
+            websocket_url=self._gateway.websocket_url,
+            management_url=self._gateway.management_url,
+            aws_endpoint_url=endpoint,
+            region=config.region,
+            stage=config.stage,
+            connections_table=resources.connections_table,
+            connections_stream_arn=resources.connections_stream_arn,
+            notifications_topic_arn=resources.notifications_topic_arn,
+            notifications_queue_url=resources.notifications_queue_url,
+            notifications_dlq_url=resources.notifications_dlq_url,
+            messages_topic_arn=resources.messages_topic_arn,
+            messages_queue_url=resources.messages_queue_url,
+            messages_dlq_url=resources.messages_dlq_url,
+            jwks_url=jwks_url,
+            issuer=issuer,
+            audience=audience,
+            presence_source=config.presence_source,
+            demo_url=f"{base_url}/",
+            signing_key_file=signing_key_file,
+            pid=os.getpid(),
+        )
+        self.manifest.write(config.state_dir)
+        return self.manifest
+
+    def _start_sources(
+        self,
+        functions: dict[str, LocalFunction],
+        clients: dict[str, Any],
+        resources: StackResources,
+    ) -> None:
+        timeouts = self.config.timeouts
+        region = self.config.region
+        deletions = ServiceDeletions()
+        # Each poller gets its own clients: botocore clients are thread-safe, but one slow long
+        # poll must not hold a connection another poller waits for.
+        endpoint = clients["sqs"].meta.endpoint_url
+        runners: dict[str, Callable[[threading.Event], None]] = {
+            "notifications-sqs": SqsEventSource(
+                function=functions["pusher"],
+                sqs=aws_client("sqs", endpoint, region),
+                queue_url=resources.notifications_queue_url,
+                queue_arn=resources.notifications_queue_arn,
+                region=region,
+                batch_size=timeouts.sqs_batch_size,
+                wait_seconds=timeouts.sqs_wait_seconds,
+            ).run,
+            "notifications-sns": SnsEventSource(
+                function=functions["pusher"],
+                sqs=aws_client("sqs", endpoint, region),
+                delivery_queue_url=resources.sns_delivery_queue_url,
+                subscription_arn=resources.sns_delivery_subscription_arn,
+                wait_seconds=timeouts.sqs_wait_seconds,
+            ).run,
+            "connections-stream": StreamEventSource(
+                function=functions["presence"],
+                streams=aws_client("dynamodbstreams", endpoint, region),
+                stream_arn=resources.connections_stream_arn,
+                region=region,
+                deletions=deletions,
+                batch_size=timeouts.stream_batch_size,
+                poll_seconds=timeouts.stream_poll_seconds,
+                max_retries=timeouts.stream_max_retries,
+            ).run,
+            "ttl-sweeper": TtlSweeper(
+                dynamodb=aws_client("dynamodb", endpoint, region),
+                table_name=resources.connections_table,
+                deletions=deletions,
+                interval_seconds=timeouts.ttl_sweep_seconds,
+            ).run,
+        }
+        for name, run in runners.items():
+            thread = threading.Thread(target=run, args=(self._stop,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    async def stop(self) -> None:
+        """Stop the pollers, close every connection (each gets $disconnect), then moto."""
+        self._stop.set()
+        if self._gateway is not None:
+            await self._gateway.stop()
+            self._gateway = None
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, SOURCE_JOIN_SECONDS)
+        self._threads.clear()
+        if self._moto is not None:
+            await asyncio.to_thread(self._moto.stop)
+            self._moto = None
+        if self.manifest is not None:
+            (self.config.state_dir / "stack.json").unlink(missing_ok=True)
+
+
+_SERVICES = ("dynamodb", "sqs", "sns")
+
+
+def _function_timeout(config: StackConfig, name: str) -> float:
+    timeouts = config.timeouts
+    return {
+        "pusher": timeouts.pusher_timeout_seconds,
+        "presence": timeouts.presence_timeout_seconds,
+    }.get(name, timeouts.integration_timeout_seconds)
+
+
+def _handler_environment(
+    *,
+    config: StackConfig,
+    resources: StackResources,
+    endpoint: str,
+    management_url: str,
+    jwks_url: str,
+    issuer: str,
+    audience: str,
+) -> dict[str, str]:
+    environment = {
+        **LOCAL_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "CONNECTIONS_TABLE_NAME": resources.connections_table,
+        "MESSAGES_TOPIC_ARN": resources.messages_topic_arn,
+        "MESSAGES_QUEUE_URL": resources.messages_queue_url,
+        "CONNECTION_TTL_SECONDS": str(config.timeouts.connection_ttl_seconds),
+        "APIGW_ENDPOINT": management_url,
+        "NOTIFICATIONS_DLQ_URL": resources.notifications_dlq_url,
+        "PRESENCE_SOURCE": config.presence_source,
+        "JWT_ISSUER_JWKS_URI": jwks_url,
+        "JWT_ISSUER": issuer,
+        "JWT_AUTHORIZED_AUDIENCES": audience,
+    }
+    return {**environment, **config.environment}
+
+
+def _resolve_port(host: str, port: int, flag: str) -> int:
+    """The port to use: a free one for 0, else the given one once it is known to be free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StackError(
+                f"{flag} {port}: {host}:{port} is in use ({error.strerror})"
+            ) from error
+        return int(probe.getsockname()[1])

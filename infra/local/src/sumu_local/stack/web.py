@@ -1,0 +1,106 @@
+"""The local stack's own HTTP routes on the gateway's port: the JWKS and the demo page.
+
+``GET /.well-known/jwks.json``  the local issuer's public key (what the authorizer fetches)
+``GET /``                       the demo page (static files from ``sumu_local/demo``)
+``GET /demo/token?sub=ID``      a token for any user id: the demo's "log in". Only served
+                                while the local issuer is in use, never with a real provider.
+``GET /demo/online``            who is connected now, read from the connections table
+``POST /demo/notify``           a notification request, validated, then sent to the
+                                notifications queue or topic exactly as a backend would
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sumu_contracts import ContractError, validate
+
+from sumu_local.stack.issuer import TokenIssuer
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_TOKEN_TTL_SECONDS = 3600
+MAX_ONLINE_PAGES = 100
+
+
+@dataclass
+class DemoBackend:
+    websocket_url: str
+    issuer: TokenIssuer | None
+    dynamodb: Any
+    sqs: Any
+    sns: Any
+    connections_table: str
+    notifications_queue_url: str
+    notifications_topic_arn: str
+
+    def configure_app(self, app: web.Application) -> None:
+        app.router.add_get("/.well-known/jwks.json", self.jwks)
+        app.router.add_get("/", self.index)
+        app.router.add_get("/demo/token", self.token)
+        app.router.add_get("/demo/online", self.online)
+        app.router.add_post("/demo/notify", self.notify)
+        app.router.add_static("/demo/static", DEMO_DIR, show_index=False)
+
+    async def jwks(self, request: web.Request) -> web.Response:
+        if self.issuer is None:
+            raise web.HTTPNotFound(text="this stack trusts an external identity provider")
+        return web.json_response(self.issuer.jwks(), headers={"Cache-Control": "max-age=300"})
+
+    async def index(self, request: web.Request) -> web.FileResponse:
+        return web.FileResponse(DEMO_DIR / "index.html")
+
+    async def token(self, request: web.Request) -> web.Response:
+        if self.issuer is None:
+            raise web.HTTPNotFound(text="the demo login needs the local issuer")
+        subject = request.query.get("sub", "").strip()
+        if not subject or len(subject) > 128:
+            raise web.HTTPBadRequest(text="sub: a user id of 1 to 128 characters")
+        token = self.issuer.token(subject, ttl_seconds=DEMO_TOKEN_TTL_SECONDS)
+        return web.json_response({"token": token, "websocket_url": self.websocket_url})
+
+    async def online(self, request: web.Request) -> web.Response:
+        users = await asyncio.to_thread(self._online_users)
+        return web.json_response({"users": users})
+
+    async def notify(self, request: web.Request) -> web.Response:
+        try:
+            document = await request.json()
+        except json.JSONDecodeError:
+            raise web.HTTPBadRequest(text="the body must be JSON") from None
+        if not isinstance(document, dict):
+            raise web.HTTPBadRequest(text="the body must be a JSON object")
+        via = document.pop("via", "sqs")
+        try:
+            validate("notification-request", document)
+        except ContractError as error:
+            return web.json_response({"error": str(error)}, status=400)
+        body = json.dumps(document)
+        if via == "sns":
+            response = await asyncio.to_thread(
+                self.sns.publish, TopicArn=self.notifications_topic_arn, Message=body
+            )
+        else:
+            response = await asyncio.to_thread(
+                self.sqs.send_message, QueueUrl=self.notifications_queue_url, MessageBody=body
+            )
+        return web.json_response({"messageId": response["MessageId"], "via": via})
+
+    def _online_users(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        request: dict[str, Any] = {
+            "TableName": self.connections_table,
+            "ProjectionExpression": "user_id",
+        }
+        for _ in range(MAX_ONLINE_PAGES):
+            page = self.dynamodb.scan(**request)
+            counts.update(item["user_id"]["S"] for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return dict(sorted(counts.items()))
