@@ -3,6 +3,7 @@ stand-in, and the environment the handler reads."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -16,9 +17,9 @@ import pytest
 # The stand-in and event factories are plain modules beside this file (tests are not a package).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pusher_standin import ManagementApiStandIn  # noqa: E402
-
-from sumu_pusher.runtime import close_thread_runtime  # noqa: E402
+from pusher_standin import ManagementApiStandIn
+from sumu_pusher.runtime import close_thread_runtime, thread_runtime
+from sumu_pusher.settings import Settings
 
 TABLE = "sumu-connections"
 DLQ = "sumu-notifications-dlq"
@@ -32,6 +33,16 @@ class PusherStack:
     sqs: Any
     dlq_url: str
     api: ManagementApiStandIn
+    monkeypatch: pytest.MonkeyPatch
+
+    def reconfigure(self, **environment: str | None) -> None:
+        """Change the pusher's environment; the next call starts a fresh runtime (cold start)."""
+        for name, value in environment.items():
+            if value is None:
+                self.monkeypatch.delenv(name, raising=False)
+            else:
+                self.monkeypatch.setenv(name, value)
+        close_thread_runtime()
 
     def connect(self, user_id: str, *connection_ids: str) -> None:
         for connection_id in connection_ids:
@@ -39,7 +50,9 @@ class PusherStack:
 
     def connect_many(self, items: list[tuple[str, str]]) -> None:
         for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": _item(*item)}} for item in items[start : start + 25]]
+            requests = [
+                {"PutRequest": {"Item": _item(*item)}} for item in items[start : start + 25]
+            ]
             self.dynamodb.batch_write_item(RequestItems={TABLE: requests})
 
     def connection_ids(self) -> set[str]:
@@ -114,8 +127,17 @@ def stack(
         "PUSHER_BACKOFF_MAX_MS": "20",
         "PUSHER_POST_TIMEOUT_MS": "500",
         "PUSHER_SAFETY_MARGIN_MS": "500",
+        "PUSHER_SCAN_SEGMENTS": "1",
     }.items():
         monkeypatch.setenv(name, value)
-    close_thread_runtime()
-    yield PusherStack(dynamodb=dynamodb, sqs=sqs, dlq_url=dlq_url, api=management_api)
+    # Building aiobotocore clients takes about a second on this machine, so the runtime (the
+    # "container") is kept between tests whose settings are the same, as Lambda keeps it warm.
+    if thread_runtime().settings != Settings.from_env(os.environ):
+        close_thread_runtime()
+    yield PusherStack(dynamodb, sqs, dlq_url, management_api, monkeypatch)
+    if thread_runtime().settings != Settings.from_env(os.environ):
+        close_thread_runtime()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
     close_thread_runtime()

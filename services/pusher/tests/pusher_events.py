@@ -70,3 +70,12 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+def log_lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def invocation_figures(stdout: str) -> dict[str, Any]:
+    """The figures of the last invocation logged in ``stdout`` (the line with EMF metadata)."""
+    return [line for line in log_lines(stdout) if "_aws" in line][-1]

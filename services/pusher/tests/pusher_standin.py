@@ -2,7 +2,8 @@
 
 It records every ``POST /{stage}/@connections/{id}`` body and answers like API Gateway: 200, or
 for chosen connection ids 410 GoneException, 413 PayloadTooLargeException, 429
-LimitExceededException, 500 InternalServerErrorException, a hang, or N failures then 200.
+LimitExceededException, 500 InternalServerErrorException, 403 ForbiddenException, a hang, a
+slow 200, or N failures then 200. It also counts the posts in flight at once.
 Error bodies carry ``x-amzn-ErrorType`` as the real service does, so botocore parses the code.
 
 Run as a script (``python pusher_standin.py --port N``) it serves in its own process, every post
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,7 @@ ERRORS = {
     "forbidden": (403, "ForbiddenException"),
 }
 HANG_SECONDS = 30.0
+SLOW_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class ManagementApiStandIn:
         self.attempts: Counter[str] = Counter()
         self.behaviours: dict[str, str | Flaky] = {}
         self.default_behaviour = "ok"
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -72,6 +77,7 @@ class ManagementApiStandIn:
             self.attempts.clear()
             self.behaviours.clear()
             self.default_behaviour = "ok"
+            self.max_in_flight = 0
         # Let any hung request of the previous test finish, then arm the next hang.
         self._released.set()
         self._released = threading.Event()
@@ -92,6 +98,8 @@ class ManagementApiStandIn:
         """Decide the answer to one post (and record it when it lands)."""
         with self._lock:
             self.attempts[connection_id] += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             behaviour = self.behaviours.get(connection_id, self.default_behaviour)
             if isinstance(behaviour, Flaky):
                 if behaviour.failures > 0:
@@ -100,9 +108,13 @@ class ManagementApiStandIn:
                     )
                     return behaviour.behaviour
                 behaviour = "ok"
-            if behaviour == "ok":
+            if behaviour in {"ok", "slow"}:
                 self.posts[connection_id].append(body)
             return behaviour
+
+    def done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def hang(self) -> None:
         self._released.wait(HANG_SECONDS)
@@ -120,13 +132,17 @@ def _handler_for(stand_in: ManagementApiStandIn) -> type[BaseHTTPRequestHandler]
                 self._reply(404, "NotFoundException")
                 return
             behaviour = stand_in.answer(unquote(self.path[len(prefix) :]), body)
-            if behaviour == "hang":
-                stand_in.hang()
-                behaviour = "ok"
-            if behaviour == "ok":
-                self._reply(200, None)
-            else:
-                self._reply(*ERRORS[behaviour])
+            try:
+                if behaviour == "hang":
+                    stand_in.hang()
+                elif behaviour == "slow":
+                    time.sleep(SLOW_SECONDS)
+                if behaviour in ERRORS:
+                    self._reply(*ERRORS[behaviour])
+                else:
+                    self._reply(200, None)
+            finally:
+                stand_in.done()
 
         def _reply(self, status: int, error_type: str | None) -> None:
             payload = b"" if error_type is None else json.dumps({"message": error_type}).encode()
@@ -141,7 +157,7 @@ def _handler_for(stand_in: ManagementApiStandIn) -> type[BaseHTTPRequestHandler]
             except OSError:  # the client gave up (timeout) and closed the socket
                 self.close_connection = True
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler
@@ -153,7 +169,7 @@ def main() -> None:
     parser.add_argument("--stage", default="mvp")
     arguments = parser.parse_args()
     stand_in = ManagementApiStandIn(arguments.stage).start(arguments.port)
-    print("ready", stand_in.endpoint, flush=True)  # noqa: T201 - the parent waits for this line
+    print("ready", stand_in.endpoint, flush=True)
     threading.Event().wait()
 
 

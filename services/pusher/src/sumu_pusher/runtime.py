@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -27,6 +27,25 @@ from sumu_pusher.core import Adapters, BatchOutcome, process_batch
 from sumu_pusher.records import InboundRecord
 from sumu_pusher.settings import Settings, load_settings
 from sumu_pusher.store import ConnectionsTable
+
+
+class ClientOnFirstUse:
+    """An aiobotocore client created on the first call of one of its operations."""
+
+    def __init__(self, create: Callable[[], Any], owner: contextlib.AsyncExitStack) -> None:
+        self._create = create
+        self._owner = owner
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    def __getattr__(self, operation: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**parameters: Any) -> Any:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await self._owner.enter_async_context(self._create())
+            return await getattr(self._client, operation)(**parameters)
+
+        return call
 
 
 class PusherRuntime:
@@ -74,9 +93,6 @@ class PusherRuntime:
         dynamodb = await self._clients.enter_async_context(
             session.create_client("dynamodb", config=aws_config)
         )
-        sqs = await self._clients.enter_async_context(
-            session.create_client("sqs", config=aws_config)
-        )
         management_api = await self._clients.enter_async_context(
             session.create_client(
                 "apigatewaymanagementapi",
@@ -89,6 +105,11 @@ class PusherRuntime:
             settings.connections_table_name,
             scan_segments=settings.scan_segments,
             prune_retry=settings.retry,
+        )
+        # Building a botocore client costs hundreds of milliseconds of CPU; SQS is only needed
+        # when a batch holds a rejected record, so it is built then, not at every cold start.
+        sqs = ClientOnFirstUse(
+            lambda: session.create_client("sqs", config=aws_config), self._clients
         )
         self._adapters = Adapters(table=table, management_api=management_api, sqs=sqs)
         return self._adapters
