@@ -16,7 +16,6 @@ from pusher_events import (
     sqs_event,
 )
 from pusher_standin import Flaky
-
 from sumu_pusher.handler import IncompleteDelivery, handler
 from sumu_pusher.records import MAX_POST_BYTES
 
