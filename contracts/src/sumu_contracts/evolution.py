@@ -1,0 +1,214 @@
+"""Compare two sets of contract schemas (a directory, or the schemas at a git ref).
+
+Files pair up by name and major version (``<name>.v<major>.schema.json``). A pair's changes are
+judged under the compatibility mode the registry gives the contract; when the old and the new
+registry disagree, the stricter of the two applies, so a change cannot loosen its own gate. A new
+major version file is allowed (that is how a breaking change ships); removing one is breaking
+(its readers and writers lose their contract).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sumu_contracts.compat import (
+    MODES,
+    Change,
+    Effect,
+    Judgement,
+    Mode,
+    Verdict,
+    diff_schemas,
+    judge,
+    parse_mode,
+    stricter,
+)
+
+SCHEMA_FILE = re.compile(
+    r"^(?P<name>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)\.v(?P<major>[1-9][0-9]*)\.schema\.json$"
+)
+# Where the schemas live in the repository (contracts/schemas is a symlink to it).
+REPOSITORY_SCHEMA_DIR = PurePosixPath("contracts/src/sumu_contracts/schemas")
+_GIT_TIMEOUT_SECONDS = 30
+
+
+class SchemaSourceError(Exception):
+    """A schema set cannot be read: a missing directory, an unknown git ref, a file not JSON."""
+
+
+@dataclass(frozen=True)
+class SchemaSet:
+    label: str
+    files: dict[str, str]  # file name -> text, for every *.json in the folder
+
+    def schemas(self) -> dict[str, Any]:
+        return {
+            name: _parse(self.label, name, text)
+            for name, text in self.files.items()
+            if name.endswith(".schema.json")
+        }
+
+    def modes(self) -> dict[str, Mode]:
+        text = self.files.get("registry.json")
+        if text is None:
+            return {}
+        contracts = _parse(self.label, "registry.json", text).get("contracts", {})
+        try:
+            return {
+                name: parse_mode(entry["compatibility"])
+                for name, entry in contracts.items()
+                if "compatibility" in entry
+            }
+        except ValueError as error:
+            raise SchemaSourceError(f"{self.label}/registry.json: {error}") from None
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one schema file, with each change judged."""
+
+    file: str
+    summary: str
+    mode: Mode | None = None
+    judgements: list[Judgement] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(judgement.verdict is not Verdict.COMPATIBLE for judgement in self.judgements)
+
+
+@dataclass(frozen=True)
+class EvolutionReport:
+    old: str
+    new: str
+    files: list[FileReport]
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(
+            judgement.verdict is verdict for report in self.files for judgement in report.judgements
+        )
+
+    @property
+    def failed(self) -> bool:
+        return any(report.failed for report in self.files)
+
+
+def read_directory(path: Path) -> SchemaSet:
+    if not path.is_dir():
+        raise SchemaSourceError(f"{path} is not a directory")
+    return SchemaSet(
+        str(path), {entry.name: entry.read_text("utf-8") for entry in sorted(path.glob("*.json"))}
+    )
+
+
+def read_git_ref(
+    ref: str, repository: Path, folder: PurePosixPath = REPOSITORY_SCHEMA_DIR
+) -> SchemaSet:
+    """The schemas as committed at ``ref`` (nothing at all if the folder did not exist there)."""
+    if _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        raise SchemaSourceError(f"git ref {ref!r} not found in {repository}")
+    listing = _git(repository, "ls-tree", "--name-only", ref, f"{folder}/")
+    if listing.returncode != 0:
+        raise SchemaSourceError(f"git ls-tree {ref} failed: {listing.stderr.strip()}")
+    files = {}
+    for path in listing.stdout.splitlines():
+        name = PurePosixPath(path).name
+        if name.endswith(".json"):
+            shown = _git(repository, "show", f"{ref}:{path}")
+            if shown.returncode != 0:
+                raise SchemaSourceError(f"git show {ref}:{path} failed: {shown.stderr.strip()}")
+            files[name] = shown.stdout
+    return SchemaSet(f"{ref}:{folder}", files)
+
+
+def repository_root(start: Path) -> Path:
+    found = _git(start, "rev-parse", "--show-toplevel")
+    if found.returncode != 0:
+        raise SchemaSourceError(f"{start} is not inside a git repository")
+    return Path(found.stdout.strip())
+
+
+def compare(old: SchemaSet, new: SchemaSet) -> EvolutionReport:
+    old_schemas, new_schemas = old.schemas(), new.schemas()
+    old_modes, new_modes = old.modes(), new.modes()
+    old_names = {_contract_of(file) for file in old_schemas} - {None}
+    reports = []
+    for file in sorted(old_schemas.keys() | new_schemas.keys()):
+        name = _contract_of(file)
+        if name is None:
+            reports.append(_unclassified(file, "the file name is not <name>.v<major>.schema.json"))
+        elif file not in new_schemas:
+            reports.append(
+                _breaking(
+                    file, "major version file removed: its readers and writers lose their contract"
+                )
+            )
+        elif file not in old_schemas:
+            kind = (
+                "new major version of an existing contract" if name in old_names else "new contract"
+            )
+            reports.append(FileReport(file, f"{kind}: allowed"))
+        else:
+            mode = _mode_for(name, old_modes, new_modes)
+            reports.append(_compare_pair(file, old_schemas[file], new_schemas[file], mode))
+    return EvolutionReport(old.label, new.label, reports)
+
+
+def _compare_pair(file: str, old: Any, new: Any, mode: Mode | str) -> FileReport:
+    """``mode`` is the mode to judge under, or the reason there is none."""
+    changes = diff_schemas(old, new)
+    if not changes:
+        return FileReport(file, "unchanged")
+    if mode not in MODES:
+        return _unclassified(file, mode)
+    judgements = [judge(change, mode) for change in changes]
+    return FileReport(file, f"{len(changes)} change(s)", mode, judgements)
+
+
+def _mode_for(name: str, old_modes: dict[str, Mode], new_modes: dict[str, Mode]) -> Mode | str:
+    modes = [mode for mode in (old_modes.get(name), new_modes.get(name)) if mode is not None]
+    if not modes:
+        return f"registry.json gives no compatibility mode for {name!r}"
+    return modes[0] if len(modes) == 1 else stricter(modes[0], modes[1])
+
+
+def _breaking(file: str, reason: str) -> FileReport:
+    change = Change("#", reason, Effect.INCOMPARABLE)
+    return FileReport(file, reason, None, [Judgement(change, Verdict.BREAKING, reason)])
+
+
+def _unclassified(file: str, reason: str) -> FileReport:
+    change = Change("#", reason, Effect.UNKNOWN)
+    return FileReport(file, reason, None, [Judgement(change, Verdict.UNCLASSIFIED, reason)])
+
+
+def _contract_of(file: str) -> str | None:
+    match = SCHEMA_FILE.match(file)
+    return match["name"] if match else None
+
+
+def _parse(label: str, name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SchemaSourceError(f"{label}/{name} is not JSON: {error}") from None
+
+
+def _git(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", *arguments],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=_GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SchemaSourceError(f"cannot run git in {cwd}: {error}") from None
