@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from sumu_authorizer.settings import DEFAULT_ALGORITHMS, SettingsError, load_settings
+
+JWKS = {"JWT_ISSUER_JWKS_URI": "https://issuer.example/.well-known/jwks.json"}
+
+
+def test_defaults() -> None:
+    settings = load_settings(JWKS)
+    assert settings.jwks_uri == JWKS["JWT_ISSUER_JWKS_URI"]
+    assert settings.issuer is None
+    assert settings.audiences == frozenset()
+    assert settings.verify_expiration is True
+    assert settings.algorithms == frozenset(DEFAULT_ALGORITHMS)
+    assert settings.algorithms == {"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}
+    assert settings.leeway_seconds == 60
+    assert settings.context_claims == ()
+    assert settings.authorized_apis == ()
+
+
+def test_lists_are_comma_separated_and_trimmed() -> None:
+    settings = load_settings(
+        JWKS
+        | {
+            "JWT_AUTHORIZED_AUDIENCES": " a, b ,,c",
+            "JWT_ALGORITHMS": "ES256, EdDSA",
+            "JWT_CONTEXT_CLAIMS": "email, sub, principalId, email, integrationLatency, tenant",
+            "AUTHORIZED_APIS": "arn:1, arn:2",
+        }
+    )
+    assert settings.audiences == {"a", "b", "c"}
+    assert settings.algorithms == {"ES256", "EdDSA"}
+    assert settings.context_claims == ("email", "tenant")  # sub always; reserved names dropped
+    assert settings.authorized_apis == ("arn:1", "arn:2")
+
+
+def test_an_issuer_alone_is_enough_for_discovery() -> None:
+    settings = load_settings({"JWT_ISSUER": "https://issuer.example/"})
+    assert settings.jwks_uri is None
+    assert settings.issuer == "https://issuer.example/"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "JWT_ISSUER_JWKS_URI"),
+        ({"JWT_ISSUER_JWKS_URI": "file:///etc/passwd"}, "JWT_ISSUER_JWKS_URI"),
+        ({"JWT_ISSUER": "issuer-without-scheme"}, "JWT_ISSUER"),
+        (JWKS | {"JWT_VERIFY_EXPIRATION": "maybe"}, "JWT_VERIFY_EXPIRATION"),
+        (JWKS | {"JWT_LEEWAY_SECONDS": "soon"}, "JWT_LEEWAY_SECONDS"),
+        (JWKS | {"JWT_LEEWAY_SECONDS": "-1"}, "JWT_LEEWAY_SECONDS"),
+        (JWKS | {"JWT_ALGORITHMS": "HS256"}, "JWT_ALGORITHMS"),
+        (JWKS | {"JWT_ALGORITHMS": "RS256,none"}, "JWT_ALGORITHMS"),
+    ],
+)
+def test_a_bad_environment_names_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("false", False), ("FALSE", False), ("0", False), ("true", True), ("", True)],
+)
+def test_verify_expiration_parses_booleans(value: str, expected: bool) -> None:
+    assert load_settings(JWKS | {"JWT_VERIFY_EXPIRATION": value}).verify_expiration is expected
