@@ -4,6 +4,9 @@ Each model is the Python face of one schema: property tests prove that every ins
 from a schema is accepted by its model and dumps back to the same JSON, and that every instance a
 model builds validates. Inbound models forbid unknown keys (closed schemas); outbound models keep
 them (open schemas), so a newer writer's extra fields survive a round trip.
+
+No schema allows null for an optional property, so ``None`` means "absent": outbound models leave
+such fields out of every dump, and inbound models refuse an explicit ``None``.
 """
 
 from __future__ import annotations
@@ -11,21 +14,52 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_serializer,
+)
 
 UserId = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
 JsonValue = Any
+# A JSON number: no bool (pydantic's lax float would take True as 1.0), no NaN or infinity
+# (not JSON: pydantic would dump them as null).
+JsonNumber = StrictInt | Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class _Inbound(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """The message as JSON-ready data, with only the keys it was given."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
 
 class _Outbound(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
+    @model_serializer(mode="wrap")
+    def _omit_absent_optionals(
+        self, serialise: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
+        # exclude_none would also drop a required field that holds JSON null (a user message
+        # whose body is null), so only optional fields are left out.
+        dumped = serialise(self)
+        if isinstance(dumped, dict):
+            for name, spec in type(self).model_fields.items():
+                if not spec.is_required() and getattr(self, name) is None:
+                    dumped.pop(spec.alias if info.by_alias and spec.alias else name, None)
+        return dumped
+
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return self.model_dump(mode="json", by_alias=True)
 
 
 # --- notification-request (backend -> pusher) -------------------------------------------------
@@ -36,12 +70,16 @@ class NotificationRequest(_Inbound):
     exclude_users: list[UserId] | None = None
     data: JsonValue = Field(...)
 
+    @field_validator("users", "exclude_users", mode="before")
+    @classmethod
+    def _absent_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be a list of user ids or left out, not null")
+        return value
+
     @property
     def is_broadcast(self) -> bool:
         return not self.users
-
-    def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_unset=True)
 
 
 # --- client-frame (client -> gateway) ---------------------------------------------------------
@@ -154,8 +192,11 @@ class UserMessage(_Outbound):
         )
 
     def message_attributes(self) -> dict[str, dict[str, str]]:
-        """The ``MessageAttributes`` argument of SQS SendMessage and SNS Publish."""
-        return self.to_json_dict()["attributes"]  # type: ignore[no-any-return]
+        """The ``MessageAttributes`` argument of SQS SendMessage and SNS Publish.
+
+        Dumps the attributes only: the body can be large or deeply nested.
+        """
+        return self.attributes.to_json_dict()
 
 
 # --- presence-event (presence -> backends) ----------------------------------------------------
@@ -167,7 +208,7 @@ PRESENCE_SOURCE = "lambda.presence.watchdog"
 class PresenceMessage(_Outbound):
     user_id: Annotated[StrictStr, Field(min_length=1)]
     status: PresenceStatus
-    timestamp: StrictInt | float
+    timestamp: JsonNumber
 
 
 class PresenceBody(_Outbound):
@@ -208,7 +249,7 @@ class PresenceEvent(_Outbound):
         )
 
     def message_attributes(self) -> dict[str, dict[str, str]]:
-        return self.to_json_dict()["attributes"]  # type: ignore[no-any-return]
+        return self.attributes.to_json_dict()
 
 
 # --- connection-record (connections -> table -> pusher, presence) -----------------------------
@@ -242,4 +283,4 @@ class PolicyDocument(_Outbound):
 class AuthorizerResponse(_Outbound):
     principal_id: Annotated[StrictStr, Field(min_length=1)] = Field(alias="principalId")
     policy_document: PolicyDocument = Field(alias="policyDocument")
-    context: dict[str, StrictStr | StrictInt | float | StrictBool] | None = None
+    context: dict[str, StrictStr | JsonNumber | StrictBool] | None = None
