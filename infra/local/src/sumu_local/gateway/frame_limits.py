@@ -21,10 +21,11 @@ _DATA_OPCODES = frozenset({0x0, 0x1, 0x2})
 class FrameSizeGuard:
     """Sits in front of aiohttp's WebSocketReader; only frame headers are inspected."""
 
-    __slots__ = ("_header", "_parser", "_payload_left", "_tripped")
+    __slots__ = ("_header", "_parser", "_payload_left", "_queue", "_tripped")
 
-    def __init__(self, parser: Any) -> None:
+    def __init__(self, parser: Any, queue: Any) -> None:
         self._parser = parser
+        self._queue = queue
         self._header = b""
         self._payload_left = 0
         self._tripped = False
@@ -43,7 +44,7 @@ class FrameSizeGuard:
         if oversized_at:
             self._parser.feed_data(data[:oversized_at])
         self._tripped = True
-        self._parser.queue.set_exception(
+        self._queue.set_exception(
             WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "Frame exceeds 32 KB")
         )
         return True, b""

@@ -108,12 +108,10 @@ class Gateway:
         app.router.add_route("*", f"/{stage}/@connections/{{tail:.*}}", management.handle)
         if self._configure_app is not None:
             self._configure_app(app)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
         await runner.setup()
         # A deep backlog: a burst of thousands of clients must queue, not be refused.
-        site = web.TCPSite(
-            runner, self.config.host, self.config.port, backlog=4096, shutdown_timeout=5.0
-        )
+        site = web.TCPSite(runner, self.config.host, self.config.port, backlog=4096)
         await site.start()
         self._runner = runner
         self.port = int(runner.addresses[0][1])
@@ -162,6 +160,16 @@ class Gateway:
     # -- $connect ------------------------------------------------------------------------------
 
     async def _handle_upgrade(self, request: web.Request) -> web.StreamResponse:
+        # Two steps so that nothing of the upgrade (headers, events) stays referenced by the
+        # coroutine frame that lives as long as the connection.
+        opened = await self._open_connection(request)
+        if isinstance(opened, web.Response):
+            return opened
+        await self._serve_connection(opened)
+        return opened.websocket
+
+    async def _open_connection(self, request: web.Request) -> Connection | web.Response:
+        """Authorizer, $connect, upgrade: the live connection, or the refusal to send."""
         started = time.monotonic()
         ids = RequestIds.new()
         connection_id = new_aws_id()
@@ -231,7 +239,7 @@ class Gateway:
             timeout=CLOSE_HANDSHAKE_SECONDS,
         )
         await websocket.prepare(request)
-        _guard_frame_size(request)
+        _guard_frame_size(request, websocket)
         connection = Connection(
             connection_id, websocket, identity, authorizer_context, ids.request_time_epoch
         )
@@ -239,17 +247,19 @@ class Gateway:
         self._open_sockets += 1
         self._sockets_closed.clear()
         log_access(**log_fields, status=200, responseLatency=_elapsed_ms(started))
+        return connection
+
+    async def _serve_connection(self, connection: Connection) -> None:
         try:
             status_code, reason = await self._read_messages(connection)
         finally:
-            self._connections.pop(connection_id, None)
+            self._connections.pop(connection.connection_id, None)
         try:
             await self._run_disconnect(connection, status_code, reason)
         finally:
             self._open_sockets -= 1
             if self._open_sockets == 0:
                 self._sockets_closed.set()
-        return websocket
 
     async def _run_connect_route(
         self, handler: BoundHandler, event: dict[str, Any]
@@ -511,9 +521,13 @@ async def _send_text(connection: Connection, text: str) -> bool:
     return True
 
 
-def _guard_frame_size(request: web.Request) -> None:
-    # aiohttp exposes no hook for a per-frame limit; wrap the parser it just installed.
+def _guard_frame_size(request: web.Request, websocket: web.WebSocketResponse) -> None:
+    # aiohttp has no per-frame limit and no public hook: wrap the parser it just installed,
+    # failing into the message queue its receive() reads (both private, pinned by the tests).
     protocol = request.protocol
     parser = getattr(protocol, "_payload_parser", None)
-    if parser is not None:
-        protocol._payload_parser = FrameSizeGuard(parser)
+    queue = getattr(websocket, "_reader", None)
+    if parser is None or queue is None:
+        logger.warning("aiohttp internals changed: the 32 KB frame quota is not enforced")
+        return
+    protocol._payload_parser = FrameSizeGuard(parser, queue)
