@@ -1,0 +1,87 @@
+"""Presence as backends see it on the messages queue: ONLINE on every connect, OFFLINE only
+when the last connection of the user is gone, whatever closed it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import LiveStack, running_stack, unique
+
+
+def wait_for_statuses(
+    live: LiveStack, user: str, expected: list[str], timeout: float = 15
+) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = live.inbox.presence(user)
+        if len(statuses) >= len(expected):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)  # room for an event that should not come
+    return live.inbox.presence(user)
+
+
+def test_offline_only_after_the_last_connection_closes(live: LiveStack) -> None:
+    # GIVEN a user on two devices
+    user = unique("hana")
+    phone, laptop = live.connect(user), live.connect(user)
+    live.connection_id(phone)
+    live.connection_id(laptop)
+    assert wait_for_statuses(live, user, ["ONLINE", "ONLINE"]) == ["ONLINE", "ONLINE"]
+    # WHEN the phone closes
+    phone.close()
+    # THEN nothing: the laptop is still connected
+    assert wait_for_statuses(live, user, ["ONLINE", "ONLINE"], timeout=2) == ["ONLINE", "ONLINE"]
+    # WHEN the laptop closes too
+    laptop.close()
+    # THEN OFFLINE, once
+    assert wait_for_statuses(live, user, ["ONLINE", "ONLINE", "OFFLINE"]) == [
+        "ONLINE",
+        "ONLINE",
+        "OFFLINE",
+    ]
+
+
+def test_a_management_delete_closes_the_socket_and_counts_as_a_close(live: LiveStack) -> None:
+    # GIVEN a user on two devices
+    user = unique("ivan")
+    first, second = live.connect(user), live.connect(user)
+    first_id, second_id = live.connection_id(first), live.connection_id(second)
+    management = live.management()
+    # WHEN a backend deletes the first connection
+    management.delete_connection(ConnectionId=first_id)
+    # THEN the user stays online; WHEN it deletes the second, THEN OFFLINE
+    assert wait_for_statuses(live, user, ["ONLINE", "ONLINE"], timeout=3) == ["ONLINE", "ONLINE"]
+    management.delete_connection(ConnectionId=second_id)
+    assert wait_for_statuses(live, user, ["ONLINE", "ONLINE", "OFFLINE"])[-1] == "OFFLINE"
+    assert live.inbox.presence(user).count("OFFLINE") == 1
+
+
+TTL_STACK_TOML = """
+[timeouts]
+connection_ttl_seconds = 2
+ttl_sweep_seconds = 0.5
+"""
+
+
+def test_ttl_expiry_takes_a_user_offline_on_the_messages_topic(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # GIVEN a stack whose connections live 2 s in the table, presence on the topic
+    workdir = tmp_path_factory.mktemp("sumu-up-ttl")
+    with running_stack(workdir, TTL_STACK_TOML, "--presence", "topic") as stack:
+        user = unique("jun")
+        socket = stack.connect(user)
+        stack.connection_id(socket)
+        # WHEN its record expires (DynamoDB's TTL, played by the stack's sweeper)
+        # THEN presence says OFFLINE on the topic, and nothing goes to the queue
+        deadline = time.monotonic() + 20
+        while "OFFLINE" not in stack.inbox.presence(user, origin="topic"):
+            assert time.monotonic() < deadline, stack.inbox.presence(user, origin="topic")
+            time.sleep(0.1)
+        assert stack.inbox.presence(user, origin="topic") == ["ONLINE", "OFFLINE"]
+        assert stack.inbox.presence(user, origin="queue") == []
+        table = stack.manifest.connections_table
+        assert stack.client("dynamodb").scan(TableName=table)["Items"] == []
