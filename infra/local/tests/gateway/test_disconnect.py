@@ -207,3 +207,25 @@ def test_disconnect_handler_crash_is_logged_and_harmless(
 
     routes = {**base_config.routes, "$disconnect": crash}
     assert run_gateway(base_config, scenario, routes=routes) == '{"action": "echo", "ok": 1}'
+
+
+def test_management_posts_keep_a_quiet_client_from_idling(
+    run_gateway: Any, base_config: GatewayConfig, recorder: Any
+) -> None:
+    # API Gateway counts messages both ways: a backend keep-alive holds a silent client open.
+    async def scenario(gateway: Gateway) -> int:
+        async with await connected(gateway) as client:
+            management = boto3.client(
+                "apigatewaymanagementapi", endpoint_url=gateway.management_url, **CREDENTIALS
+            )
+            for _ in range(6):
+                await asyncio.to_thread(
+                    management.post_to_connection,
+                    ConnectionId=gateway.connection_ids()[0],
+                    Data=b"keep-alive",
+                )
+                await asyncio.wait_for(client.recv(), 5)
+                await asyncio.sleep(0.15)
+            return len(recorder.events("$disconnect"))
+
+    assert run_gateway(base_config, scenario, idle_timeout_seconds=0.4) == 0

@@ -47,7 +47,11 @@ class Connection:
         self.close_cause: tuple[int, str] | None = None
 
     def touch(self) -> None:
-        """A client message arrived: the idle timer restarts (API Gateway counts client traffic)."""
+        """A data message went either way: the idle timer restarts.
+
+        API Gateway's idle timeout counts messages in both directions (a backend's periodic
+        PostToConnection keeps a quiet client connected until the 2-hour maximum).
+        """
         self.last_active_at = epoch_ms()
         self.last_active_monotonic = time.monotonic()
 

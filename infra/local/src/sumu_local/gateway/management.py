@@ -95,6 +95,7 @@ class ManagementApi:
                 await connection.websocket.send_str(text)
         except ConnectionError:
             return _gone()
+        connection.touch()
         return web.Response(status=200)
 
 
