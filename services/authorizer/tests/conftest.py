@@ -252,8 +252,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, jwks_server: JwksServer) -> Itera
                 monkeypatch.delenv(name, raising=False)
             else:
                 monkeypatch.setenv(name, value)
-        handler_module.authorizer.cache_clear()
+        handler_module.reset()
         return handler_module.handler
 
     yield _configure
-    handler_module.authorizer.cache_clear()
+    handler_module.reset()

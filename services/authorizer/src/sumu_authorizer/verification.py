@@ -40,10 +40,15 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+# Python's json accepts NaN and Infinity, which are not JSON (RFC 8259) and could reach the
+# context; one decoder built once (json.loads with parse_constant builds one per call).
+_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _json_segment(segment: str) -> object:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw, parse_constant=_reject_constant)
+        return _STRICT_JSON.decode(raw.decode("utf-8"))
     except (ValueError, binascii.Error, RecursionError):
         return None
 
