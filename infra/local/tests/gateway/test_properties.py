@@ -21,7 +21,7 @@ from sumu_local.gateway.routing import select_route
 from websockets.sync.client import ClientConnection, connect
 
 ROUTES = frozenset({"$connect", "$disconnect", "$default", "send", "ping"})
-SAFE_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+SAFE_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | SAFE_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(SAFE_TEXT, inner, max_size=3),
