@@ -18,6 +18,7 @@ duplicates allowed, no loss).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,10 +76,12 @@ class BatchOutcome:
 
 
 async def process_batch(
-    records: Sequence[InboundRecord], adapters: Adapters, settings: Settings, budget_s: float
+    records: Sequence[InboundRecord], adapters: Adapters, settings: Settings, ends_at: float
 ) -> BatchOutcome:
+    """``ends_at``: when the Lambda times out, on the ``time.monotonic()`` clock."""
     loop = asyncio.get_running_loop()
-    started = loop.time()
+    # The loop's clock is time.monotonic() unless a custom loop says otherwise: re-anchor on it.
+    end = loop.time() + (ends_at - time.monotonic())
     figures = InvocationFigures(records=len(records))
     deliveries: list[Delivery] = []
     rejections: list[Rejection] = []
@@ -91,7 +94,7 @@ async def process_batch(
 
     gone: list[Connection] = []
     try:
-        async with asyncio.timeout_at(started + max(0.0, budget_s - settings.safety_margin_s)):
+        async with asyncio.timeout_at(end - settings.safety_margin_s):
             await _look_up(deliveries, adapters.table, settings.concurrency)
             figures.connections_targeted = sum(len(delivery.targets) for delivery in deliveries)
             await _post_all(deliveries, adapters.management_api, settings, figures, gone)
@@ -122,7 +125,7 @@ async def process_batch(
         adapters=adapters,
         settings=settings,
         figures=figures,
-        deadline=started + max(0.0, budget_s - FINAL_RESERVE_S),
+        deadline=end - FINAL_RESERVE_S,
     )
     retry.extend(not_dead_lettered)
     figures.invalid = len(rejections)

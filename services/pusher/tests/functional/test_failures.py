@@ -128,6 +128,8 @@ def test_a_hung_post_times_out_and_the_record_is_retried(stack):
 def test_the_fan_out_stops_at_the_lambda_deadline(stack, capsys):
     # GIVEN a connection that hangs and a long post timeout, with 1.2 s left (0.5 s margin)
     stack.reconfigure(PUSHER_POST_TIMEOUT_MS="10000")
+    handler(sqs_event(request_body("warm-up")), LambdaContext())  # a warm container
+    capsys.readouterr()
     stack.connect("alice", "hung")
     stack.api.behave("hung", "hang")
     event = sqs_event(request_body("x", users=["alice"]))

@@ -1,0 +1,49 @@
+"""Table adapter logic that moto cannot provoke: UnprocessedItems, segment sizing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sumu_pusher.settings import RetryPolicy
+from sumu_pusher.store import MAX_SCAN_SEGMENTS, ConnectionsTable, scan_segments_for
+from sumu_pusher.targets import Connection
+
+
+class ThrottledTable:
+    """Leaves one item unprocessed on the first ``throttled`` BatchWriteItem calls."""
+
+    def __init__(self, throttled: int) -> None:
+        self.throttled = throttled
+        self.batches: list[int] = []
+
+    async def batch_write_item(self, RequestItems):
+        [requests] = RequestItems.values()
+        self.batches.append(len(requests))
+        if self.throttled:
+            self.throttled -= 1
+            return {"UnprocessedItems": {"t": requests[:1]}}
+        return {"UnprocessedItems": {}}
+
+
+def delete(client, connections, attempts=3):
+    table = ConnectionsTable(client, "t", prune_retry=RetryPolicy(attempts, 0.001, 0.002))
+    return asyncio.run(table.delete(connections)), table.calls
+
+
+def test_unprocessed_items_are_sent_again():
+    client = ThrottledTable(throttled=2)
+    left, calls = delete(client, [Connection("u", f"c{n}") for n in range(3)])
+    assert (left, calls, client.batches) == (0, 3, [3, 1, 1])
+
+
+def test_retrying_unprocessed_items_is_bounded():
+    client = ThrottledTable(throttled=10)
+    left, calls = delete(client, [Connection("u", "c")], attempts=3)
+    assert (left, calls) == (1, 3)
+
+
+def test_segments_grow_with_the_table_up_to_a_cap():
+    assert scan_segments_for(0) == 1
+    assert scan_segments_for(4_000) == 1
+    assert scan_segments_for(4_001) == 2
+    assert scan_segments_for(10**9) == MAX_SCAN_SEGMENTS
