@@ -27,7 +27,10 @@ class ScriptedClient:
             raise answer
 
 
-def post(client, policy=RetryPolicy(4, 0.1, 1.0)):
+POLICY = RetryPolicy(4, 0.1, 1.0)
+
+
+def post(client, policy=POLICY):
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
