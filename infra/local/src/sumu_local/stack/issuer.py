@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 SIGNING_KEY_FILE = "signing-key.json"
@@ -79,7 +80,7 @@ def load_key(path: Path) -> RSAKey:
     try:
         document = json.loads(path.read_text("utf-8"))
         key = RSAKey.import_key(document)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, JoseError) as error:
         raise IssuerError(f"cannot read the signing key {path}: {error}") from error
     if not key.is_private or not key.kid:
         raise IssuerError(f"{path} is not a private RSA key with a kid")
