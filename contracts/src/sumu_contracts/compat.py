@@ -249,7 +249,12 @@ class _Walk:
         old, old_ref = self._resolve(old, self.old_root)
         new, new_ref = self._resolve(new, self.new_root)
         if old is None or new is None:
-            self.report(location, "a $ref that cannot be resolved", Effect.UNKNOWN, positive=True)
+            # A remote or broken $ref: its target is outside this diff. Unchanged, it is the
+            # same text; changed, nothing here can say what it now points to.
+            if old_ref != new_ref or old is not new:
+                self.report(
+                    location, "a $ref this diff cannot resolve", Effect.UNKNOWN, positive=True
+                )
             return
         if old_ref or new_ref:
             key = (old_ref or f"inline:{location}", new_ref or f"inline:{location}", positive)
@@ -266,7 +271,7 @@ class _Walk:
                 )
             location = new_ref or location
         old, new = _as_object(old), _as_object(new)
-        if old == new and not _references(old):
+        if _json_text(old) == _json_text(new) and not _references(old):
             return  # identical, and no $ref inside that could lead to a changed definition
         if old is _FALSE or new is _FALSE:
             effect = Effect.WIDER if old is _FALSE else Effect.NARROWER
@@ -308,7 +313,9 @@ class _Walk:
         self._conditional(old, new, location, positive=positive)
         self._definitions(old, new, location)
         for keyword in sorted((old.keys() | new.keys()) - _HANDLED):
-            if _is_annotation(keyword) or old.get(keyword) == new.get(keyword):
+            if _is_annotation(keyword) or _json_text(old.get(keyword)) == _json_text(
+                new.get(keyword)
+            ):
                 continue
             self.report(
                 f"{location}/{_escape(keyword)}",
@@ -339,35 +346,33 @@ class _Walk:
     ) -> None:
         if old.get("type") == new.get("type"):
             return
-        effect = _set_effect(_type_set(old), _type_set(new))
-        if effect is not None:
-            self.report(
-                f"{location}/type",
-                f"type {_show(old.get('type', 'any'))} -> {_show(new.get('type', 'any'))}",
-                effect,
-                positive=positive,
-            )
+        self.report(
+            f"{location}/type",
+            f"type {_show(old.get('type', 'any'))} -> {_show(new.get('type', 'any'))}",
+            _set_effect(_type_set(old), _type_set(new)),
+            positive=positive,
+        )
 
     def _values(
         self, old: dict[str, Any], new: dict[str, Any], location: str, *, positive: bool
     ) -> None:
-        if (old.get("enum"), old.get("const")) == (new.get("enum"), new.get("const")):
+        if _json_text([old.get("enum"), old.get("const")]) == _json_text(
+            [new.get("enum"), new.get("const")]
+        ):
             return
-        effect = _set_effect(_value_set(old), _value_set(new))
-        if effect is not None:
-            self.report(
-                f"{location}/{'const' if 'const' in new else 'enum'}",
-                _value_change(old, new),
-                effect,
-                positive=positive,
-            )
+        self.report(
+            f"{location}/{'const' if 'const' in new else 'enum'}",
+            _value_change(old, new),
+            _set_effect(_value_set(old), _value_set(new)),
+            positive=positive,
+        )
 
     def _bounds(
         self, old: dict[str, Any], new: dict[str, Any], location: str, *, positive: bool
     ) -> None:
         for keyword in (*_LOWER_BOUNDS, *_UPPER_BOUNDS):
             before, after = old.get(keyword), new.get(keyword)
-            if before == after:
+            if _json_text(before) == _json_text(after):
                 continue
             lower = keyword in _LOWER_BOUNDS
             where = f"{location}/{keyword}"
@@ -399,7 +404,7 @@ class _Walk:
     ) -> None:
         for keyword, on_change in _OPAQUE_ON_CHANGE.items():
             before, after = old.get(keyword), new.get(keyword)
-            if before == after:
+            if _json_text(before) == _json_text(after):
                 continue
             if before is None or after is None:
                 effect = Effect.NARROWER if before is None else Effect.WIDER
@@ -489,7 +494,7 @@ class _Walk:
                     positive=positive,
                 )
         where = f"{location}/additionalProperties"
-        if _as_object(old_rest) != _as_object(new_rest):
+        if _json_text(_as_object(old_rest)) != _json_text(_as_object(new_rest)):
             self.summarised(
                 old_rest,
                 new_rest,
@@ -684,7 +689,9 @@ class _Walk:
                 positive=positive,
             )
             return
-        if _expanded(old["if"], self.old_root) != _expanded(new["if"], self.new_root):
+        if _json_text(_expanded(old["if"], self.old_root)) != _json_text(
+            _expanded(new["if"], self.new_root)
+        ):
             self.report(f"{location}/if", "the if condition changed", Effect.UNKNOWN, positive=True)
             return
         for keyword in ("then", "else"):
@@ -747,6 +754,11 @@ def _expanded(schema: Any, root: Any, depth: int = 0) -> Any:
     if isinstance(schema, list):
         return [_expanded(value, root, depth + 1) for value in schema]
     return schema
+
+
+def _json_text(value: Any) -> str:
+    """Compare JSON as text: Python's == takes 1 for True, and JSON Schema does not."""
+    return json.dumps(value, sort_keys=True, default=lambda cut: f"<cut {id(cut)}>")
 
 
 def _escape(token: str) -> str:
@@ -833,10 +845,10 @@ def _value_set(schema: dict[str, Any]) -> frozenset[Hashable] | None:
     return allowed
 
 
-def _set_effect(old: frozenset[Any] | None, new: frozenset[Any] | None) -> Effect | None:
-    """Compare two sets of allowed things, None meaning "anything"; None result when equal."""
+def _set_effect(old: frozenset[Any] | None, new: frozenset[Any] | None) -> Effect:
+    """Compare two sets of allowed things, None meaning "anything"."""
     if old == new:
-        return None
+        return Effect.SAME
     if old is None:
         return Effect.NARROWER
     if new is None:
