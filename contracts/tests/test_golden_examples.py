@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from sumu_contracts import CONTRACT_NAMES, ContractError, is_valid, validate
 from sumu_contracts.registry import SCHEMA_DIR
 
