@@ -67,6 +67,7 @@ CONFIG = textwrap.dedent(
     """
 )
 
+SUMU = str(Path(sys.executable).parent / "sumu")
 CREDENTIALS = {
     "region_name": "us-east-1",
     "aws_access_key_id": "testing",
@@ -158,16 +159,8 @@ def test_sumu_gateway_process_serves_clients_and_boto3(project: Path) -> None:
     # GIVEN `sumu gateway --config sumu.toml --port 0` running as its own process
     environment = {**os.environ, "PYTHONPATH": str(project)}
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sumu_local.gateway",
-            "gateway",
-            "--config",
-            str(project / "sumu.toml"),
-            "--port",
-            "0",
-        ],
+        # the `sumu` console script this package installs next to the interpreter
+        [SUMU, "gateway", "--config", str(project / "sumu.toml"), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
