@@ -7,12 +7,19 @@ import math
 from sumu_authorizer.decision import ContextValue, Denied
 from sumu_authorizer.settings import Settings
 
+MAX_NUMERIC_DATE = 10**12  # year 33658; anything larger is not a date an issuer meant
+
 
 def _number(claims: dict[str, object], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # bool is an int in Python, and a huge int cannot become a float: both are refused here.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Denied(f"{name} is not a NumericDate")
+    if isinstance(value, int) and abs(value) > MAX_NUMERIC_DATE:
+        raise Denied(f"{name} is out of range")
+    if isinstance(value, float) and not math.isfinite(value):
         raise Denied(f"{name} is not a NumericDate")
     return value
 

@@ -72,7 +72,6 @@ class KeyStore:
         self._retry_at = 0.0  # no scheduled attempt before this after a failure
         self._budget = RefetchBudget(REFETCH_BURST, REFETCH_REFILL_SECONDS, clock())
         self._lock = threading.Lock()  # the local stack may call the handler from threads
-        self.fetch_count = 0
 
     def candidates(self, kid: str | None) -> tuple[VerificationKey, ...]:
         """Keys that may verify a token with this kid: refreshed when stale, refetched if unknown."""
@@ -93,7 +92,6 @@ class KeyStore:
             return found
 
     def _refresh(self, now: float) -> None:
-        self.fetch_count += 1
         try:
             if self._jwks_uri is None:
                 assert self._config.issuer is not None  # guaranteed by load_settings

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sumu_contracts import validate
@@ -85,6 +87,16 @@ def outcome(call: Callable[[], Any]) -> str:
 
 
 FUZZ = settings(suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(autouse=True)
+def no_internal_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The fail-closed catch-all must never be what decided: every input has a named reason."""
+    with caplog.at_level(logging.WARNING, logger="sumu_authorizer"):
+        yield
+    assert [
+        record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR
+    ] == []
 
 
 def test_any_event_gets_a_clean_decision(configure: Configure) -> None:

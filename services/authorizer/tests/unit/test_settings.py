@@ -65,3 +65,13 @@ def test_a_bad_environment_names_the_variable(env: dict[str, str], variable: str
 )
 def test_verify_expiration_parses_booleans(value: str, expected: bool) -> None:
     assert load_settings(JWKS | {"JWT_VERIFY_EXPIRATION": value}).verify_expiration is expected
+
+
+def test_every_algorithm_that_may_be_allowed_is_one_joserfc_verifies() -> None:
+    from sumu_authorizer.key_store import KeySourceConfig, KeyStore  # noqa: PLC0415
+    from sumu_authorizer.settings import ASYMMETRIC_ALGORITHMS  # noqa: PLC0415
+    from sumu_authorizer.verification import TokenVerifier  # noqa: PLC0415
+
+    TokenVerifier(
+        ASYMMETRIC_ALGORITHMS, KeyStore(KeySourceConfig("https://issuer.example/jwks", None))
+    )
