@@ -10,3 +10,13 @@ output "lambda" {
     role_name        = module.function.role_name
   }
 }
+
+output "environment" {
+  description = "Environment variables of the function (DESIGN.md section 3)."
+  value       = module.function.environment
+}
+
+output "policy_statements" {
+  description = "Service-specific IAM statements of the execution role."
+  value       = module.function.policy_statements
+}

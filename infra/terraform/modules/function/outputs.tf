@@ -42,3 +42,13 @@ output "runtime" {
   description = "Runtime."
   value       = aws_lambda_function.this.runtime
 }
+
+output "environment" {
+  description = "Environment variables of the function (configuration, no secrets)."
+  value       = var.environment
+}
+
+output "policy_statements" {
+  description = "The service-specific IAM statements of the execution role."
+  value       = var.policy_statements
+}

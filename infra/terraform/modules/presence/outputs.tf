@@ -20,3 +20,13 @@ output "connections_stream_mapping_uuid" {
   description = "UUID of the table stream event source mapping."
   value       = aws_lambda_event_source_mapping.connections_stream.uuid
 }
+
+output "environment" {
+  description = "Environment variables of the function (DESIGN.md section 3)."
+  value       = module.function.environment
+}
+
+output "policy_statements" {
+  description = "Service-specific IAM statements of the execution role."
+  value       = module.function.policy_statements
+}

@@ -15,3 +15,13 @@ output "notifications_queue_mapping_uuid" {
   description = "UUID of the notifications queue event source mapping."
   value       = aws_lambda_event_source_mapping.notifications_queue.uuid
 }
+
+output "environment" {
+  description = "Environment variables of the function (DESIGN.md section 3)."
+  value       = module.function.environment
+}
+
+output "policy_statements" {
+  description = "Service-specific IAM statements of the execution role."
+  value       = module.function.policy_statements
+}
