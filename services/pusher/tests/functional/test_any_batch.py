@@ -1,0 +1,146 @@
+"""Property: any batch of records (valid, invalid, garbage) is handled without an exception,
+every valid request reaches exactly its targets once, every invalid record is dead-lettered
+with its reason."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pusher_events import LambdaContext, sqs_record
+from sumu_contracts import is_valid
+from sumu_pusher.handler import handler
+from sumu_pusher.records import MAX_POST_BYTES
+
+CONNECTIONS = {
+    "u0": ["c0a", "c0b"],
+    "u1": ["c1a"],
+    "u2": ["c2a", "c2b"],
+    "u3": ["c3a"],
+}
+USER_POOL = [*CONNECTIONS, "ghost"]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+user_lists = st.none() | st.lists(st.sampled_from(USER_POOL), max_size=6)
+
+
+@st.composite
+def valid_bodies(draw: st.DrawFn) -> str:
+    request: dict[str, Any] = {"data": draw(json_values)}
+    for key in ("users", "exclude_users"):
+        users = draw(user_lists)
+        if users is not None:
+            request[key] = users
+    return json.dumps(request)
+
+
+invalid_bodies = st.one_of(
+    st.text(max_size=30),
+    st.builds(json.dumps, json_values),
+    st.builds(
+        lambda users, data: json.dumps({"users": users, "data": data}),
+        st.text(max_size=3) | st.integers() | st.lists(st.integers(), min_size=1, max_size=2),
+        json_values,
+    ),
+    st.builds(lambda data: json.dumps({"data": data, "extra": 1}), json_values),
+)
+garbage_records = st.one_of(
+    st.integers(),
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["eventSource", "body", "messageId", "Sns"]),
+        st.text(max_size=5),
+        max_size=3,
+    ),  # fmt: skip
+)
+records = st.one_of(
+    st.builds(sqs_record, valid_bodies()),
+    st.builds(sqs_record, invalid_bodies),
+    garbage_records,
+)
+
+
+def is_deliverable(body: str) -> bool:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return False
+    if not is_valid("notification-request", request):
+        return False
+    payload = json.dumps(request["data"], ensure_ascii=False, separators=(",", ":"))
+    return len(payload.encode()) <= MAX_POST_BYTES
+
+
+def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[str], int]:
+    """Per connection, the canonical data it must receive; the bodies the DLQ must hold."""
+    posts: dict[str, Counter[str]] = {c: Counter() for cs in CONNECTIONS.values() for c in cs}
+    dead_bodies: Counter[str] = Counter()
+    garbage = 0
+    for record in batch:
+        is_sqs = (
+            isinstance(record, dict)
+            and record.get("eventSource") == "aws:sqs"
+            and isinstance(record.get("messageId"), str)
+            and isinstance(record.get("body"), str)
+        )
+        if not is_sqs:
+            garbage += 1
+            continue
+        if not is_deliverable(record["body"]):
+            dead_bodies[record["body"] or "(empty body)"] += 1
+            continue
+        request = json.loads(record["body"])
+        excluded = set(request.get("exclude_users") or ())
+        users = request.get("users") or list(CONNECTIONS)
+        canonical = json.dumps(request["data"], sort_keys=True)
+        for user in set(users) - excluded:
+            for connection_id in CONNECTIONS.get(user, ()):
+                posts[connection_id][canonical] += 1
+    return posts, dead_bodies, garbage
+
+
+def test_any_batch(stack):
+    # GIVEN four users with one or two connections each
+    for user_id, connection_ids in CONNECTIONS.items():
+        stack.connect(user_id, *connection_ids)
+
+    @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+    @given(batch=st.lists(records, max_size=8))
+    def check(batch: list[Any]) -> None:
+        stack.api.reset()  # the DLQ needs no reset: messages read once stay hidden for 10 min
+        posts, dead_bodies, garbage = expected_posts(batch)
+        # WHEN the batch arrives (no exception may escape)
+        response = handler({"Records": batch}, LambdaContext())
+        # THEN nothing is retried: no failures were injected
+        assert response == {"batchItemFailures": []}
+        # AND every target connection got each of its requests exactly once
+        for connection_id, expected in posts.items():
+            got = Counter(
+                json.dumps(data, sort_keys=True) for data in stack.api.received(connection_id)
+            )
+            assert got == expected, connection_id
+        # AND every invalid record is in the DLQ with its reason
+        dead = stack.dead_letters()
+        assert all(message["MessageAttributes"]["reason"]["StringValue"] for message in dead)
+        sqs_dead = Counter(
+            message["Body"]
+            for message in dead
+            if message["MessageAttributes"]["event_source"]["StringValue"] == "aws:sqs"
+        )
+        assert sqs_dead == dead_bodies
+        assert len(dead) - sum(sqs_dead.values()) == garbage
+
+    check()
