@@ -64,7 +64,7 @@ garbage_records = st.one_of(
         st.sampled_from(["eventSource", "body", "messageId", "Sns"]),
         st.text(max_size=5),
         max_size=3,
-    ),  # fmt: skip
+    ),
 )
 records = st.one_of(
     st.builds(sqs_record, valid_bodies()),
