@@ -58,6 +58,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- the gateway process -----------------------------------------------------------------------
 
 
@@ -196,20 +202,24 @@ async def run(arguments: argparse.Namespace) -> None:
             async with session.post(f"{base}/bench/gc"):
                 pass
             rss_before = rss_kib(server.pid)
+            cpu_before = cpu_seconds(server.pid)
             async with asyncio.timeout(phase_seconds):
                 clients, connect_seconds, connect_failures = await connect_all(
                     websocket_url, arguments.connections, arguments.connect_concurrency
                 )
+            connect_cpu = cpu_seconds(server.pid) - cpu_before
             await asyncio.sleep(1)
             async with session.post(f"{base}/bench/gc"):
                 pass
             rss_after = rss_kib(server.pid)
             async with session.get(f"{base}/bench/connections") as response:
                 connection_ids = await response.json()
+        cpu_before = cpu_seconds(server.pid)
         async with asyncio.timeout(phase_seconds):
             post_seconds, posted, post_failures = await post_to_all(
                 f"{base}/mvp", connection_ids, arguments.post_concurrency
             )
+        post_cpu = cpu_seconds(server.pid) - cpu_before
         async with asyncio.timeout(phase_seconds):
             delivered = await count_delivered(clients)
         connected = len(clients)
@@ -219,6 +229,7 @@ async def run(arguments: argparse.Namespace) -> None:
                 ("connections open", f"{connected} ({connect_failures} failed)"),
                 ("connect time", f"{connect_seconds:.2f} s"),
                 ("connect rate", f"{connected / connect_seconds:.0f} /s"),
+                ("gateway CPU per connect", f"{1000 * connect_cpu / max(connected, 1):.2f} ms"),
                 (
                     "gateway RSS before / after",
                     f"{rss_before / 1024:.1f} MiB / {rss_after / 1024:.1f} MiB",
@@ -232,6 +243,11 @@ async def run(arguments: argparse.Namespace) -> None:
                     f"{posted} ok, {post_failures} failed, concurrency {arguments.post_concurrency}",
                 ),
                 ("POST rate", f"{posted / post_seconds:.0f} /s"),
+                ("gateway CPU per POST", f"{1000 * post_cpu / max(posted, 1):.2f} ms"),
+                (
+                    "machine load average (1 min)",
+                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+                ),
                 ("frames delivered", f"{delivered}"),
             ]
         )

@@ -11,7 +11,6 @@ import importlib
 import inspect
 import re
 import time
-import uuid
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sumu_local.gateway.config import Handler, HandlerRef
+from sumu_local.gateway.events import new_uuid
 
 # Lambda's own default; handlers read it to size their work.
 MEMORY_LIMIT_IN_MB = 128
@@ -67,7 +67,7 @@ class LambdaContext:
     function_name: str
     invoked_function_arn: str
     deadline_monotonic: float
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    aws_request_id: str = field(default_factory=new_uuid)
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = MEMORY_LIMIT_IN_MB
     log_group_name: str = ""
@@ -97,7 +97,7 @@ class BoundHandler:
             ),
             deadline_monotonic=time.monotonic() + timeout_seconds,
             log_group_name=f"/aws/lambda/{self.function_name}",
-            log_stream_name=f"{today}/[$LATEST]{uuid.uuid4().hex}",
+            log_stream_name=f"{today}/[$LATEST]{new_uuid().replace('-', '')}",
         )
 
 

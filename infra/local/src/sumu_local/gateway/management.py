@@ -19,7 +19,7 @@ from aiohttp import web
 from sumu_local.gateway.access_log import log_access
 from sumu_local.gateway.config import GatewayConfig
 from sumu_local.gateway.connection import Connection
-from sumu_local.gateway.events import RequestIds, iso_timestamp, request_time
+from sumu_local.gateway.events import RequestIds, iso_timestamp
 
 # PostToConnection's payload quota (same as a client message).
 MAX_POST_BYTES = 128 * 1024
@@ -48,7 +48,7 @@ class ManagementApi:
         log_access(
             requestId=ids.request_id,
             ip=request.remote,
-            requestTime=request_time(ids.request_time_epoch),
+            requestTime=ids.request_time,
             httpMethod=request.method,
             resourcePath="/@connections/{connectionId}",
             connectionId=connection_id,

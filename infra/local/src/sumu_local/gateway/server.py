@@ -35,7 +35,6 @@ from sumu_local.gateway.events import (
     method_arn,
     new_aws_id,
     request_context,
-    request_time,
 )
 from sumu_local.gateway.frame_limits import FrameSizeGuard
 from sumu_local.gateway.invocation import (
@@ -179,7 +178,7 @@ class Gateway:
         log_fields: dict[str, Any] = {
             "requestId": ids.request_id,
             "ip": identity.source_ip,
-            "requestTime": request_time(ids.request_time_epoch),
+            "requestTime": ids.request_time,
             "routeKey": "$connect",
             "eventType": "CONNECT",
             "connectionId": connection_id,
@@ -343,7 +342,7 @@ class Gateway:
         log_fields: dict[str, Any] = {
             "requestId": ids.request_id,
             "ip": connection.identity.source_ip,
-            "requestTime": request_time(ids.request_time_epoch),
+            "requestTime": ids.request_time,
             "routeKey": route_key or "$default",
             "eventType": "MESSAGE",
             "connectionId": connection.connection_id,
@@ -461,7 +460,7 @@ class Gateway:
         log_access(
             requestId=ids.request_id,
             ip=connection.identity.source_ip,
-            requestTime=request_time(ids.request_time_epoch),
+            requestTime=ids.request_time,
             routeKey="$disconnect",
             eventType="DISCONNECT",
             connectionId=connection.connection_id,
