@@ -27,7 +27,7 @@ AUDIENCE = "sumu-test-client"
 
 @dataclass(frozen=True)
 class SigningKey:
-    kid: str
+    kid: str | None
     alg: str
     key: Key
 
@@ -79,6 +79,12 @@ def certificate_pem(key: Key) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+def public_jwk(key: SigningKey) -> dict[str, object]:
+    jwk: dict[str, object] = {**key.key.as_dict(private=False), "use": "sig"}
+    jwk.pop("kid", None)
+    return jwk if key.kid is None else jwk | {"kid": key.kid}
+
+
 @dataclass
 class JwksServer:
     """A JWKS / Firebase x509 / openid-configuration server that tests can rotate or break."""
@@ -105,9 +111,7 @@ class JwksServer:
 
     def document(self, path: str) -> object:
         if path == "/.well-known/jwks.json":
-            return {
-                "keys": [key.key.as_dict(private=False) | {"use": "sig"} for key in self.published]
-            }
+            return {"keys": [public_jwk(key) for key in self.published]}
         if path == "/x509":
             return {key.kid: certificate_pem(key.key) for key in self.published}
         if path == "/.well-known/openid-configuration":

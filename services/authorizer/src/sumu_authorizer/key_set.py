@@ -34,6 +34,7 @@ class VerificationKey:
 class KeyRing:
     keys: tuple[VerificationKey, ...] = ()
     by_kid: dict[str, tuple[VerificationKey, ...]] = field(default_factory=dict)
+    without_kid: tuple[VerificationKey, ...] = ()
 
     @classmethod
     def of(cls, keys: list[VerificationKey]) -> KeyRing:
@@ -41,13 +42,19 @@ class KeyRing:
         for key in keys:
             if key.kid is not None:
                 by_kid.setdefault(key.kid, []).append(key)
-        return cls(tuple(keys), {kid: tuple(found) for kid, found in by_kid.items()})
+        without_kid = tuple(key for key in keys if key.kid is None)
+        return cls(tuple(keys), {kid: tuple(found) for kid, found in by_kid.items()}, without_kid)
 
     def candidates(self, kid: str | None) -> tuple[VerificationKey, ...]:
-        """Keys that may have signed a token with this ``kid`` (all of them when it has none)."""
+        """Keys that may have signed a token with this ``kid``.
+
+        A token without kid may come from any key; a kid no key names may still come from a
+        key published without one (RFC 7517 makes ``kid`` optional). Either way the signature
+        decides, and only published keys are tried.
+        """
         if kid is None:
             return self.keys
-        return self.by_kid.get(kid, ())
+        return self.by_kid.get(kid, self.without_kid)
 
 
 def _strong_enough(key: Key) -> bool:

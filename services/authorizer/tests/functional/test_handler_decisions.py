@@ -19,6 +19,7 @@ from ..conftest import (
     Configure,
     JwksServer,
     Mint,
+    SigningKey,
     b64url,
     connect_event,
     sign_raw,
@@ -447,3 +448,17 @@ def test_missing_key_source_is_a_clear_configuration_error(
     handler = configure(JWT_ISSUER_JWKS_URI=None, JWT_ISSUER=None)
     with pytest.raises(SettingsError, match="JWT_ISSUER_JWKS_URI"):
         handler(connect_event(mint()), None)
+
+
+def test_a_key_published_without_kid_verifies_a_token_that_names_one(
+    configure: Configure, mint: Mint, jwks_server: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    # GIVEN a JWKS whose keys carry no kid
+    jwks_server.published = [
+        SigningKey(None, key.alg, key.key) for key in (keys["rsa"], keys["ec"])
+    ]
+    handler = configure()
+    # THEN tokens naming a kid, or none, are still verified by signature against those keys
+    assert effect(handler(connect_event(mint("rsa")), None)) == "Allow"
+    assert effect(handler(connect_event(mint("ec", header={"kid": None})), None)) == "Allow"
+    assert effect(handler(connect_event(mint("rsa-next")), None)) == "Deny"
