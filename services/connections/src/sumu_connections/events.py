@@ -10,7 +10,6 @@ what a missing field means for them.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +55,7 @@ def _frame(event: dict[str, Any]) -> tuple[str | None, bool]:
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html
     try:
         return base64.b64decode(body, validate=True).decode("utf-8"), True
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         return None, False
 
 
