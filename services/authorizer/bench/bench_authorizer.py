@@ -32,12 +32,16 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/mvp/$connect
 
 FIRST_CALL = """
 import json, sys, time
-from sumu_authorizer.handler import handler
 started, cpu_started = time.perf_counter(), time.process_time()
+from sumu_authorizer.handler import handler
+imported, cpu_imported = time.perf_counter(), time.process_time()
 response = handler({"methodArn": sys.argv[2], "queryStringParameters": {"authorization": sys.argv[1]}}, None)
-wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+done, cpu_done = time.perf_counter(), time.process_time()
 assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow", response
-print(json.dumps({"wall": wall, "cpu": cpu}))
+print(json.dumps({
+    "import_wall": imported - started, "import_cpu": cpu_imported - cpu_started,
+    "wall": done - imported, "cpu": cpu_done - cpu_imported,
+}))
 """
 
 
@@ -115,6 +119,10 @@ def first_call(env: dict[str, str], rs256: str) -> dict[str, float]:
     return {name: seconds * 1000 for name, seconds in json.loads(result.stdout).items()}
 
 
+def median(samples: list[dict[str, float]], name: str) -> float:
+    return statistics.median(sample[name] for sample in samples)
+
+
 def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the issue asks
@@ -171,15 +179,16 @@ def main() -> None:
             "-",
         ),
         (
-            "first invocation, fresh interpreter: joserfc import + JWKS fetch + verify (wall)",
-            f"{statistics.median(first['wall'] for first in firsts):.1f} ms",
-            "-",
+            "cold import sumu_authorizer.handler, CPU time (median)",
+            f"{median(firsts, 'import_cpu'):.1f} ms",
+            "<= 150 ms",
         ),
         (
-            "first invocation, same, CPU time",
-            f"{statistics.median(first['cpu'] for first in firsts):.1f} ms",
+            "first invocation after it: joserfc import + JWKS fetch + verify (wall)",
+            f"{median(firsts, 'wall'):.1f} ms",
             "-",
         ),
+        ("first invocation after it, CPU time", f"{median(firsts, 'cpu'):.1f} ms", "-"),
     ]
     width = max(len(row[0]) for row in rows)
     print(f"{'measure':<{width}} | {'value':>10} | target")
