@@ -345,3 +345,18 @@ def test_message_over_128_kb_in_small_frames_closes_with_1009(
     code, _ = run_gateway(base_config, scenario)
     assert code == 1009
     assert recorder.events("$default") == []
+
+
+def test_unserialisable_route_response_is_an_internal_server_error(
+    run_gateway: Any, base_config: GatewayConfig
+) -> None:
+    def bad_body(event: Any, context: Any) -> Any:
+        return {"statusCode": 200, "body": {"not json": {1, 2}}}
+
+    async def scenario(gateway: Gateway) -> Any:
+        async with await connected(gateway) as client:
+            await client.send('{"action": "bad"}')
+            return await receive_json(client)
+
+    routes = {**base_config.routes, "bad": bad_body}
+    assert run_gateway(base_config, scenario, routes=routes)["message"] == "Internal server error"

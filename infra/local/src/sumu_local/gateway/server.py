@@ -371,6 +371,8 @@ class Gateway:
         event = message_event(context, message_id, body)
         try:
             response = await self._handlers.invoke(self._routes[route_key], event)
+            # A body that cannot be sent (not JSON-serialisable) is the integration's error too.
+            reply = _route_response_body(response)
         except HandlerTimeoutError as error:
             await self._send_error_frame(connection, "Endpoint request timed out", ids)
             log_access(
@@ -387,7 +389,6 @@ class Gateway:
                 responseLatency=_elapsed_ms(started),
             )
             return
-        reply = _route_response_body(response)
         if reply is not None:
             await _send_text(connection, reply)
         log_access(
