@@ -135,6 +135,7 @@ def test_dotted_path_handlers_serve_a_connection(project: Path) -> None:
 
     # THEN the message reached the dotted-path handler with the authorizer's context
     reply = asyncio.run(main())
+    assert "STANDIN_TEAM" not in os.environ  # put back as it was by stop()
     assert reply["principal"] == "alice"
     assert reply["team"] == "blue"
     assert reply["function"] == "standin_routes-echo"

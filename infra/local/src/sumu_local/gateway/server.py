@@ -83,6 +83,7 @@ class Gateway:
         self._sockets_closed.set()
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._saved_environment: dict[str, str | None] = {}
 
     @property
     def websocket_url(self) -> str:
@@ -96,7 +97,9 @@ class Gateway:
         return [connection_id for connection_id, c in self._connections.items() if c.is_open]
 
     async def start(self) -> None:
-        # Handlers read their settings from the environment at import, as on Lambda.
+        # Handlers read their settings from the environment at import, as on Lambda; the
+        # previous values come back on stop() so an embedding process (tests) is left as found.
+        self._saved_environment = {key: os.environ.get(key) for key in self.config.environment}
         os.environ.update(self.config.environment)
         self._bind_handlers()
         app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -135,6 +138,12 @@ class Gateway:
             await self._runner.cleanup()
             self._runner = None
         self._handlers.shutdown()
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environment = {}
 
     def _bind_handlers(self) -> None:
         config = self.config
