@@ -462,3 +462,24 @@ def test_a_key_published_without_kid_verifies_a_token_that_names_one(
     assert effect(handler(connect_event(mint("rsa")), None)) == "Allow"
     assert effect(handler(connect_event(mint("ec", header={"kid": None})), None)) == "Allow"
     assert effect(handler(connect_event(mint("rsa-next")), None)) == "Deny"
+
+
+def test_discovery_works_with_an_issuer_that_ends_in_a_slash(
+    configure: Configure, mint: Mint, jwks_server: JwksServer
+) -> None:
+    # Auth0-style issuers end with "/": the configuration URL has one slash, iss keeps its own.
+    issuer = jwks_server.base_url + "/"
+    jwks_server.openid_issuer = issuer
+    handler = configure(JWT_ISSUER_JWKS_URI=None, JWT_ISSUER=issuer)
+    assert effect(handler(connect_event(mint(iss=issuer)), None)) == "Allow"
+    assert effect(handler(connect_event(mint()), None)) == "Deny"  # iss without the slash
+    assert jwks_server.requests[0] == "/.well-known/openid-configuration"
+
+
+def test_a_failing_discovery_denies(
+    configure: Configure, mint: Mint, jwks_server: JwksServer
+) -> None:
+    jwks_server.status = 500
+    handler = configure(JWT_ISSUER_JWKS_URI=None)
+    assert effect(handler(connect_event(mint()), None)) == "Deny"
+    assert jwks_server.count("/.well-known/jwks.json") == 0
