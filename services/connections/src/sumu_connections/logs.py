@@ -8,6 +8,8 @@ import logging
 import os
 from typing import Any
 
+from sumu_connections.events import WebSocketRequest
+
 logger = logging.getLogger("sumu_connections")
 # Lambda's runtime leaves the root logger at WARNING unless its log level is configured; the
 # refusals logged at INFO are wanted by default. AWS_LAMBDA_LOG_LEVEL still wins when set:
@@ -18,3 +20,16 @@ logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper())
 def log_event(level: int, event: str, **fields: Any) -> None:
     line = {"level": logging.getLevelName(level), "event": event, **fields}
     logger.log(level, json.dumps(line, default=str, separators=(",", ":")))
+
+
+def log_request(level: int, event: str, request: WebSocketRequest, **fields: Any) -> None:
+    """A log line about one request, with the identifiers that find it again."""
+    log_event(
+        level,
+        event,
+        route=request.route_key,
+        user_id=request.principal_id,
+        connection_id=request.connection_id,
+        request_id=request.request_id,
+        **fields,
+    )

@@ -15,7 +15,7 @@ from sumu_contracts import ContractError
 from sumu_connections import server_frames
 from sumu_connections.client_frame import Forward, Ping, read_client_frame
 from sumu_connections.events import WebSocketRequest
-from sumu_connections.logs import log_event
+from sumu_connections.logs import log_request
 from sumu_connections.outlets import DeliveryError, Outlet
 from sumu_connections.refusal import Refusal
 from sumu_connections.settings import Settings
@@ -53,22 +53,10 @@ def connect(
     if request.principal_id is None:
         # Only reachable when $connect has no authorizer or a gateway skipped it: never store a
         # connection that no user owns, since no notification could ever reach it.
-        log_event(
-            logging.WARNING,
-            "connect_refused",
-            reason="no authorizer principalId",
-            connection_id=request.connection_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.WARNING, "connect_refused", request, reason="no authorizer principalId")
         return {"statusCode": 401}
     if request.connection_id is None:
-        log_event(
-            logging.WARNING,
-            "connect_refused",
-            reason="no connectionId",
-            user_id=request.principal_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.WARNING, "connect_refused", request, reason="no connectionId")
         return {"statusCode": 400}
     try:
         record = new_connection_record(
@@ -80,39 +68,22 @@ def connect(
             user_agent=request.user_agent,
         )
     except ContractError as error:
-        log_event(
-            logging.WARNING,
-            "connect_refused",
-            reason=str(error),
-            connection_id=request.connection_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.WARNING, "connect_refused", request, reason=str(error))
         return {"statusCode": 403}
     try:
         service.store.put(record)
     except (ClientError, BotoCoreError) as error:
         # Refuse rather than accept a connection that no notification could find; the client
         # reconnects.
-        log_event(
-            logging.ERROR,
-            "connect_failed",
-            error=str(error),
-            user_id=record.user_id,
-            connection_id=record.connection_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.ERROR, "connect_failed", request, error=str(error))
         return {"statusCode": 500}
     return {"statusCode": 200}
 
 
 def disconnect(request: WebSocketRequest, service: Service) -> RouteResponse:
     if request.principal_id is None or request.connection_id is None:
-        log_event(
-            logging.WARNING,
-            "disconnect_unkeyed",
-            reason="no principalId or connectionId",
-            connection_id=request.connection_id,
-            request_id=request.request_id,
+        log_request(
+            logging.WARNING, "disconnect_unkeyed", request, reason="no principalId or connectionId"
         )
         return {"statusCode": 200}
     try:
@@ -120,14 +91,7 @@ def disconnect(request: WebSocketRequest, service: Service) -> RouteResponse:
     except (ClientError, BotoCoreError) as error:
         # The connection is closed whatever we answer; the record expires by TTL or is pruned
         # by the pusher on its first 410.
-        log_event(
-            logging.ERROR,
-            "disconnect_failed",
-            error=str(error),
-            user_id=request.principal_id,
-            connection_id=request.connection_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.ERROR, "disconnect_failed", request, error=str(error))
         return {"statusCode": 500}
     return {"statusCode": 200}
 
@@ -138,17 +102,15 @@ def _deliver(
     try:
         return outlet.deliver(user_message)
     except DeliveryError as error:
-        log_event(
+        log_request(
             logging.ERROR,
             "forward_failed",
+            request,
             action=action,
             destination=outlet.destination,
             error_code=error.error_code,
             retryable=error.retryable,
             error=error.detail,
-            user_id=request.principal_id,
-            connection_id=request.connection_id,
-            request_id=request.request_id,
         )
         if error.retryable:
             return Refusal(
@@ -168,12 +130,12 @@ def forward(
     outlet = service.queue if frame.action == "send" else service.topic
     if outlet is None:
         variable = "MESSAGES_QUEUE_URL" if frame.action == "send" else "MESSAGES_TOPIC_ARN"
-        log_event(
+        log_request(
             logging.ERROR,
             "route_not_configured",
+            request,
             action=frame.action,
             reason=f"{variable} is not set",
-            request_id=request.request_id,
         )
         return Refusal(
             "internal_error",
@@ -213,15 +175,13 @@ def answer_frame(request: WebSocketRequest, service: Service, now_ms: Callable[[
         if isinstance(outcome, str):
             return server_frames.ack(frame.action, outcome, request.request_id)
         frame = outcome
-    log_event(
+    log_request(
         logging.INFO,
         "frame_refused",
-        route=request.route_key,
+        request,
         code=frame.code,
         reason=frame.message,
         pointer=frame.pointer,
-        connection_id=request.connection_id,
-        request_id=request.request_id,
     )
     return server_frames.error(frame, request.request_id)
 
@@ -236,14 +196,7 @@ def respond(
     try:
         body = answer_frame(request, service, now_ms)
     except Exception as error:  # noqa: BLE001 - the client must get a frame, never a dropped reply
-        log_event(
-            logging.ERROR,
-            "frame_failed",
-            route=request.route_key,
-            error=repr(error),
-            connection_id=request.connection_id,
-            request_id=request.request_id,
-        )
+        log_request(logging.ERROR, "frame_failed", request, error=repr(error))
         body = server_frames.error(
             Refusal("internal_error", "the frame could not be handled", 500, retryable=True),
             request.request_id,
