@@ -87,6 +87,10 @@ def _run_up(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # moto logs every AWS call and botocore every credential lookup: noise next to the gateway's
+    # access log and the services' structured lines.
+    for noisy in ("werkzeug", "botocore", "aiobotocore", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # Imported here: it loads moto and the services, which only `up` needs (`sumu token` stays quick).
     from sumu_local.stack.runner import LocalStack, StackError  # noqa: PLC0415
 
