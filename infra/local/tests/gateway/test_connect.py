@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
+import struct
+import time
 from typing import Any
 
 import aiohttp
@@ -321,3 +325,60 @@ def test_trailing_slash_stage_url_connects(run_gateway: Any, base_config: Gatewa
             pass
 
     run_gateway(base_config, scenario)
+
+
+UPGRADE_WITHOUT_KEY = (
+    "GET /mvp?authorization=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+UPGRADE = (
+    "GET /mvp?authorization=t HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def test_malformed_handshake_is_400_before_any_handler(
+    run_gateway: Any, base_config: GatewayConfig, recorder: Any
+) -> None:
+    async def scenario(gateway: Gateway) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(UPGRADE_WITHOUT_KEY.encode())
+        status_line = await reader.readline()
+        writer.close()
+        return status_line
+
+    assert run_gateway(base_config, scenario).startswith(b"HTTP/1.1 400")
+    assert recorder.events("authorizer") == []
+    assert recorder.events("$connect") == []
+
+
+def test_client_gone_during_connect_still_gets_disconnect(
+    run_gateway: Any, base_config: GatewayConfig, recorder: Any
+) -> None:
+    # GIVEN a $connect integration that takes a while (it may store the connection)
+    def slow_connect(event: Any) -> Any:
+        time.sleep(0.3)
+        return {"statusCode": 200}
+
+    async def scenario(gateway: Gateway) -> tuple[list[Any], list[str]]:
+        # WHEN the client sends its upgrade and vanishes before the answer
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(UPGRADE.encode())
+        await writer.drain()
+        await recorder.wait_for("$connect")
+        raw = writer.get_extra_info("socket")
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+        return await recorder.wait_for("$disconnect"), gateway.connection_ids()
+
+    routes = {**base_config.routes, "$connect": recorder.handler("$connect", slow_connect)}
+    disconnects, live = run_gateway(base_config, scenario, routes=routes)
+    # THEN $disconnect tells the integration, and nothing stays registered
+    (event,) = disconnects
+    assert event["requestContext"]["disconnectStatusCode"] == 1006
+    assert (
+        event["requestContext"]["connectionId"]
+        == recorder.events("$connect")[0]["requestContext"]["connectionId"]
+    )
+    assert live == []

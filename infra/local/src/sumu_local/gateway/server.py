@@ -55,6 +55,7 @@ MAX_MESSAGE_BYTES = 128 * 1024
 # How long a close handshake may take before the socket is dropped (aiohttp's default).
 CLOSE_HANDSHAKE_SECONDS = 10.0
 GOING_AWAY = (int(WSCloseCode.GOING_AWAY), "Going away")
+ABNORMAL = (int(WSCloseCode.ABNORMAL_CLOSURE), "Connection closed abnormally")
 
 ConfigureApp = Callable[[web.Application], None]
 
@@ -204,6 +205,10 @@ class Gateway:
 
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return refuse(426, "Upgrade Required", "not a WebSocket upgrade request")
+        websocket = _new_websocket(())
+        # A malformed handshake is refused before any handler runs, as API Gateway's edge does.
+        if not websocket.can_prepare(request).ok:
+            return refuse(400, "Bad Request", "malformed WebSocket handshake")
         upgrade = UpgradeRequest.from_http(
             request.headers, request.query, source_ip=identity.source_ip, port=self.port
         )
@@ -240,17 +245,28 @@ class Gateway:
                 return refuse(outcome.status, outcome.message, outcome.error, outcome.body)
             protocols = outcome
 
-        websocket = web.WebSocketResponse(
-            protocols=protocols,
-            max_msg_size=MAX_MESSAGE_BYTES + 1,
-            compress=False,
-            timeout=CLOSE_HANDSHAKE_SECONDS,
-        )
-        await websocket.prepare(request)
-        _guard_frame_size(request, websocket)
+        if protocols:
+            websocket = _new_websocket(protocols)
         connection = Connection(
             connection_id, websocket, identity, authorizer_context, ids.request_time_epoch
         )
+        try:
+            await websocket.prepare(request)
+        except ConnectionError:
+            # The client left while $connect ran: that integration may have stored the
+            # connection, so $disconnect must still tell it the connection is gone.
+            log_access(
+                **log_fields,
+                status=200,
+                error="client left before the upgrade completed",
+                responseLatency=_elapsed_ms(started),
+            )
+            self._open_sockets += 1
+            self._sockets_closed.clear()
+            await self._finish_connection(connection, *ABNORMAL)
+            # Nobody is left to read it; aiohttp drops it quietly on the closed transport.
+            return web.Response(status=410)
+        _guard_frame_size(request, websocket)
         self._connections[connection_id] = connection
         self._open_sockets += 1
         self._sockets_closed.clear()
@@ -262,6 +278,11 @@ class Gateway:
             status_code, reason = await self._read_messages(connection)
         finally:
             self._connections.pop(connection.connection_id, None)
+        await self._finish_connection(connection, status_code, reason)
+
+    async def _finish_connection(
+        self, connection: Connection, status_code: int, reason: str
+    ) -> None:
         try:
             await self._run_disconnect(connection, status_code, reason)
         finally:
@@ -335,10 +356,7 @@ class Gateway:
                 if isinstance(error, WebSocketError) and error.code == WSCloseCode.MESSAGE_TOO_BIG:
                     connection.close_cause = (int(WSCloseCode.MESSAGE_TOO_BIG), "Message too big")
                 else:
-                    connection.close_cause = (
-                        int(WSCloseCode.ABNORMAL_CLOSURE),
-                        "Connection closed abnormally",
-                    )
+                    connection.close_cause = ABNORMAL
             elif message.type is WSMsgType.CLOSE and connection.close_cause is None:
                 connection.close_cause = _client_close_cause(message.data, message.extra)
             return connection.close_cause or _client_close_cause(websocket.close_code, "")
@@ -528,6 +546,16 @@ async def _send_text(connection: Connection, text: str) -> bool:
     except ConnectionError:
         return False
     return True
+
+
+def _new_websocket(protocols: tuple[str, ...]) -> web.WebSocketResponse:
+    return web.WebSocketResponse(
+        protocols=protocols,
+        # API Gateway negotiates no permessage-deflate; no compressor per connection either.
+        compress=False,
+        max_msg_size=MAX_MESSAGE_BYTES + 1,
+        timeout=CLOSE_HANDSHAKE_SECONDS,
+    )
 
 
 def _guard_frame_size(request: web.Request, websocket: web.WebSocketResponse) -> None:
