@@ -14,13 +14,12 @@ def _number(claims: dict[str, object], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    # bool is an int in Python, and a huge int cannot become a float: both are refused here.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):  # bool is an int in Python
         raise Denied(f"{name} is not a NumericDate")
-    if isinstance(value, int) and abs(value) > MAX_NUMERIC_DATE:
+    # Also refuses NaN and infinities (every comparison with NaN is false) and integers too large
+    # to become a float.
+    if not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
         raise Denied(f"{name} is out of range")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise Denied(f"{name} is not a NumericDate")
     return value
 
 

@@ -94,7 +94,8 @@ class KeyStore:
     def _refresh(self, now: float) -> None:
         try:
             if self._jwks_uri is None:
-                assert self._config.issuer is not None  # guaranteed by load_settings
+                if self._config.issuer is None:
+                    raise KeyDocumentError("neither a JWKS URI nor an issuer to discover it from")
                 self._jwks_uri = self._discover(self._config.issuer)
             fetched = self._fetch(self._jwks_uri)
             ring = parse_key_document(fetched.document)

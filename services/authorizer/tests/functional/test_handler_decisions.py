@@ -209,6 +209,9 @@ NOW = int(time.time())
         ({}, {"exp": None}, "Deny"),
         ({}, {"exp": "tomorrow"}, "Deny"),
         ({}, {"exp": True}, "Deny"),
+        ({}, {"exp": NOW + 600.5}, "Allow"),  # NumericDate may be fractional (RFC 7519 2)
+        ({}, {"exp": 10**30}, "Deny"),
+        ({}, {"exp": 1e300}, "Deny"),
         ({}, {"nbf": NOW + 600}, "Deny"),
         ({}, {"nbf": NOW + 30}, "Allow"),
         ({"JWT_LEEWAY_SECONDS": "0"}, {"nbf": NOW + 30}, "Deny"),
