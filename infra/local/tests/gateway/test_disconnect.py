@@ -6,13 +6,14 @@ import asyncio
 import socket
 import struct
 import time
+from dataclasses import replace
 from typing import Any
 
 import boto3
 import pytest
 import websockets
 from sumu_local.gateway import Gateway, GatewayConfig
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 CREDENTIALS = {
     "region_name": "us-east-1",
@@ -229,3 +230,28 @@ def test_management_posts_keep_a_quiet_client_from_idling(
             return len(recorder.events("$disconnect"))
 
     assert run_gateway(base_config, scenario, idle_timeout_seconds=0.4) == 0
+
+
+def test_connect_finishing_after_stop_is_refused_and_disconnected(
+    base_config: GatewayConfig, recorder: Any
+) -> None:
+    # GIVEN a $connect still running when stop() begins
+    def slow_connect(event: Any) -> Any:
+        time.sleep(0.4)
+        return {"statusCode": 200}
+
+    async def main() -> tuple[int, list[dict[str, Any]]]:
+        routes = {**base_config.routes, "$connect": recorder.handler("$connect", slow_connect)}
+        gateway = Gateway(replace(base_config, routes=routes))
+        await gateway.start()
+        attempt = asyncio.create_task(connected(gateway))
+        await recorder.wait_for("$connect")
+        await gateway.stop()
+        with pytest.raises(InvalidStatus) as refused:
+            await attempt
+        return refused.value.response.status_code, recorder.events("$disconnect")
+
+    # THEN the late upgrade is refused and its $connect is balanced by a $disconnect
+    status, disconnects = asyncio.run(main())
+    assert status == 503
+    assert [disconnect_cause(event) for event in disconnects] == [(1001, "Going away")]

@@ -62,10 +62,16 @@ ConfigureApp = Callable[[web.Application], None]
 
 @dataclass(frozen=True)
 class ConnectRefusal:
+    """Why an upgrade is refused: the HTTP answer and the access log's error."""
+
     status: int
     message: str | None
     error: str
     body: str | None = None
+
+    def response(self) -> web.Response:
+        text = self.body if self.body is not None else json.dumps({"message": self.message})
+        return web.Response(status=self.status, text=text, content_type="application/json")
 
 
 class Gateway:
@@ -85,6 +91,7 @@ class Gateway:
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._saved_environment: dict[str, str | None] = {}
+        self._stopping = False
 
     @property
     def websocket_url(self) -> str:
@@ -123,6 +130,7 @@ class Gateway:
 
     async def stop(self) -> None:
         """Close every connection (each gets $disconnect), then the server."""
+        self._stopping = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
@@ -185,30 +193,42 @@ class Gateway:
         identity = Identity(
             source_ip=request.remote or "", user_agent=request.headers.get("User-Agent", "")
         )
-        log_fields: dict[str, Any] = {
-            "requestId": ids.request_id,
-            "ip": identity.source_ip,
-            "requestTime": ids.request_time,
-            "routeKey": "$connect",
-            "eventType": "CONNECT",
-            "connectionId": connection_id,
-        }
+        admitted = await self._admit(request, connection_id, identity, ids)
+        refusal: ConnectRefusal | None = admitted if isinstance(admitted, ConnectRefusal) else None
+        if isinstance(admitted, Connection):
+            if self._stopping:
+                # stop() already closed every connection: this one must not outlive it, and
+                # the $connect integration that just stored it hears $disconnect.
+                refusal = ConnectRefusal(503, "Service Unavailable", "gateway stopping")
+                await self._finish_unopened(admitted, GOING_AWAY)
+            else:
+                refusal = await self._upgrade(request, admitted)
+        log_access(
+            requestId=ids.request_id,
+            ip=identity.source_ip,
+            requestTime=ids.request_time,
+            routeKey="$connect",
+            eventType="CONNECT",
+            connectionId=connection_id,
+            status=refusal.status if refusal else 200,
+            error=refusal.error if refusal else None,
+            responseLatency=_elapsed_ms(started),
+        )
+        if refusal is not None:
+            return refusal.response()
+        assert isinstance(admitted, Connection)
+        return admitted
 
-        def refuse(
-            status: int, message: str | None, error: str | None = None, body: str | None = None
-        ) -> web.Response:
-            log_access(
-                **log_fields, status=status, error=error, responseLatency=_elapsed_ms(started)
-            )
-            text = body if body is not None else json.dumps({"message": message})
-            return web.Response(status=status, text=text, content_type="application/json")
-
+    async def _admit(
+        self, request: web.Request, connection_id: str, identity: Identity, ids: RequestIds
+    ) -> Connection | ConnectRefusal:
+        """The checks before the upgrade: handshake, authorizer, $connect integration."""
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            return refuse(426, "Upgrade Required", "not a WebSocket upgrade request")
+            return ConnectRefusal(426, "Upgrade Required", "not a WebSocket upgrade request")
         websocket = _new_websocket(())
         # A malformed handshake is refused before any handler runs, as API Gateway's edge does.
         if not websocket.can_prepare(request).ok:
-            return refuse(400, "Bad Request", "malformed WebSocket handshake")
+            return ConnectRefusal(400, "Bad Request", "malformed WebSocket handshake")
         upgrade = UpgradeRequest.from_http(
             request.headers, request.query, source_ip=identity.source_ip, port=self.port
         )
@@ -232,46 +252,36 @@ class Gateway:
                 message = {401: "Unauthorized", 403: "Forbidden"}.get(
                     verdict.status, "Internal server error"
                 )
-                return refuse(verdict.status, message, verdict.error)
+                return ConnectRefusal(verdict.status, message, verdict.error or "")
             authorizer_context = verdict.context
-
-        protocols: tuple[str, ...] = ()
         connect_handler = self._routes.get("$connect")
         if connect_handler is not None:
             outcome = await self._run_connect_route(
                 connect_handler, connect_event(upgrade, context(authorizer_context))
             )
             if isinstance(outcome, ConnectRefusal):
-                return refuse(outcome.status, outcome.message, outcome.error, outcome.body)
-            protocols = outcome
-
-        if protocols:
-            websocket = _new_websocket(protocols)
-        connection = Connection(
+                return outcome
+            if outcome:
+                websocket = _new_websocket(outcome)
+        return Connection(
             connection_id, websocket, identity, authorizer_context, ids.request_time_epoch
         )
+
+    async def _upgrade(self, request: web.Request, connection: Connection) -> ConnectRefusal | None:
+        """Answer 101 and register the connection; None once it is live."""
         try:
-            await websocket.prepare(request)
+            await connection.websocket.prepare(request)
         except ConnectionError:
             # The client left while $connect ran: that integration may have stored the
-            # connection, so $disconnect must still tell it the connection is gone.
-            log_access(
-                **log_fields,
-                status=200,
-                error="client left before the upgrade completed",
-                responseLatency=_elapsed_ms(started),
-            )
-            self._open_sockets += 1
-            self._sockets_closed.clear()
-            await self._finish_connection(connection, *ABNORMAL)
-            # Nobody is left to read it; aiohttp drops it quietly on the closed transport.
-            return web.Response(status=410)
-        _guard_frame_size(request, websocket)
-        self._connections[connection_id] = connection
+            # connection, so $disconnect must still tell it the connection is gone. The
+            # refusal is never read; aiohttp drops it quietly on the closed transport.
+            await self._finish_unopened(connection, ABNORMAL)
+            return ConnectRefusal(410, None, "client left before the upgrade completed")
+        _guard_frame_size(request, connection.websocket)
+        self._connections[connection.connection_id] = connection
         self._open_sockets += 1
         self._sockets_closed.clear()
-        log_access(**log_fields, status=200, responseLatency=_elapsed_ms(started))
-        return connection
+        return None
 
     async def _serve_connection(self, connection: Connection) -> None:
         try:
@@ -279,6 +289,12 @@ class Gateway:
         finally:
             self._connections.pop(connection.connection_id, None)
         await self._finish_connection(connection, status_code, reason)
+
+    async def _finish_unopened(self, connection: Connection, cause: tuple[int, str]) -> None:
+        """$disconnect for a connection whose $connect succeeded but whose upgrade never happened."""
+        self._open_sockets += 1
+        self._sockets_closed.clear()
+        await self._finish_connection(connection, *cause)
 
     async def _finish_connection(
         self, connection: Connection, status_code: int, reason: str
