@@ -4,7 +4,8 @@ The phases, all bounded by the Lambda's remaining time:
 
 1. validate every record (rejections are kept aside, never retried);
 2. look up targets: one Query per distinct selected user and one Scan shared by every broadcast
-   of the batch, concurrently;
+   of the batch, concurrently (when the batch names so many users that one Scan reads less than
+   their Queries, that Scan serves them too: see ``store``);
 3. post each request to each of its connections once, at most ``concurrency`` posts in flight,
    until ``remaining time - safety margin``;
 4. in the margin: delete the connections that answered 410, and dead-letter the rejections.
@@ -95,7 +96,7 @@ async def process_batch(
     gone: list[Connection] = []
     try:
         async with asyncio.timeout_at(end - settings.safety_margin_s):
-            await _look_up(deliveries, adapters.table, settings.concurrency)
+            await _look_up(deliveries, adapters.table, settings)
             figures.connections_targeted = sum(len(delivery.targets) for delivery in deliveries)
             await _post_all(deliveries, adapters.management_api, settings, figures, gone)
     except TimeoutError:
@@ -133,12 +134,15 @@ async def process_batch(
     return BatchOutcome(retry=sorted(retry, key=lambda record: record.position), figures=figures)
 
 
-async def _look_up(deliveries: Sequence[Delivery], table: ConnectionsTable, limit: int) -> None:
+async def _look_up(
+    deliveries: Sequence[Delivery], table: ConnectionsTable, settings: Settings
+) -> None:
     plan = lookup_plan(delivery.job for delivery in deliveries)
     by_user: dict[str, list[Connection]] = {}
     failed_users: set[str] = set()
     everyone: list[Connection] = []
     scan_failed = False
+    scan_serves_selected = settings.selective_scan and await _scan_is_cheaper(table, plan.users)
 
     async def query(user_id: str) -> None:
         try:
@@ -151,24 +155,37 @@ async def _look_up(deliveries: Sequence[Delivery], table: ConnectionsTable, limi
         nonlocal scan_failed
         try:
             everyone.extend(await table.all_connections())
-        except Exception as error:  # noqa: BLE001 - only the broadcasts of the batch wait
+        except Exception as error:  # noqa: BLE001 - only the requests served by the scan wait
             scan_failed = True
             log_event("ERROR", "connections scan failed", error=repr(error))
 
     async with asyncio.TaskGroup() as group:
-        if plan.scan:
+        if plan.scan or scan_serves_selected:
             group.create_task(scan())
-        group.create_task(for_each_bounded(plan.users, limit, query))
+        if not scan_serves_selected:
+            group.create_task(for_each_bounded(plan.users, settings.concurrency, query))
+    if scan_serves_selected:
+        for connection in everyone:
+            by_user.setdefault(connection.user_id, []).append(connection)
 
     for delivery in deliveries:
         job = delivery.job
         delivery.targets = connections_for(job, by_user, everyone)
-        delivery.lookup_failed = (job.broadcast and scan_failed) or not failed_users.isdisjoint(
+        served_by_scan = job.broadcast or scan_serves_selected
+        delivery.lookup_failed = (served_by_scan and scan_failed) or not failed_users.isdisjoint(
             job.users
         )
         if delivery.lookup_failed:
             delivery.failure = "connections lookup failed"
         delivery.looked_up = True
+
+
+async def _scan_is_cheaper(table: ConnectionsTable, users: Sequence[str]) -> bool:
+    try:
+        return await table.scan_reads_less_than_queries(len(users))
+    except Exception as error:  # noqa: BLE001 - fall back to the per-user Queries
+        log_event("WARN", "table size unknown; querying user by user", error=repr(error))
+        return False
 
 
 async def _post_all(

@@ -47,6 +47,8 @@ class Settings:
     safety_margin_s: float = 2.0
     # None = choose from the table's item count (see store.scan_segments_for).
     scan_segments: int | None = None
+    # Serve a batch naming many users from one Scan when it reads less than their Queries.
+    selective_scan: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -73,6 +75,7 @@ class Settings:
             scan_segments=None
             if segments_text == "auto"
             else _integer(environ, "PUSHER_SCAN_SEGMENTS", 1, 1, 1000),
+            selective_scan=_choice(environ, "PUSHER_SELECTIVE_SCAN", ("auto", "never")) == "auto",
         )
 
 
@@ -93,6 +96,13 @@ def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high
         raise SettingsError(f"{name} must be an integer, got {text!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = environ.get(name, "").strip() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 

@@ -28,6 +28,13 @@ MAX_SCAN_SEGMENTS = 16
 # DescribeTable's ItemCount is refreshed by DynamoDB about every six hours; asking more often
 # than every ten minutes buys nothing.
 ITEM_COUNT_TTL_SECONDS = 600.0
+# When a batch names many users, one shared Scan can read less than one Query per user: a Query
+# costs at least one 4 KB read unit however small the user's items, a Scan reads the table's
+# bytes. Below MIN_USERS_FOR_SCAN the per-user Queries are kept (small batches, small latency).
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+READ_UNIT_BYTES = 4096
+APPROX_ITEM_BYTES = 250
+MIN_USERS_FOR_SCAN = 100
 # BatchWriteItem takes at most 25 requests.
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
 BATCH_WRITE_LIMIT = 25
@@ -83,12 +90,20 @@ class ConnectionsTable:
     async def scan_segments(self) -> int:
         if self._scan_segments is not None:
             return self._scan_segments
+        return scan_segments_for(await self.item_count())
+
+    async def scan_reads_less_than_queries(self, users: int) -> bool:
+        if users < MIN_USERS_FOR_SCAN:
+            return False
+        return users * READ_UNIT_BYTES > await self.item_count() * APPROX_ITEM_BYTES
+
+    async def item_count(self) -> int:
         now = time.monotonic()
         if self._item_count is None or now - self._item_count[0] > ITEM_COUNT_TTL_SECONDS:
             self.calls += 1
             description = await self._client.describe_table(TableName=self._table_name)
             self._item_count = (now, int(description["Table"].get("ItemCount", 0)))
-        return scan_segments_for(self._item_count[1])
+        return self._item_count[1]
 
     async def delete(self, connections: Sequence[Connection]) -> int:
         """Delete these items (410 Gone connections); return how many could not be deleted."""

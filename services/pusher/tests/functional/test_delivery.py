@@ -155,3 +155,23 @@ def test_users_without_connections_complete_without_posts(stack):
     response = handler(sqs_event(request_body(1, users=["ghost"])), LambdaContext())
     assert response == {"batchItemFailures": []}
     assert stack.api.total_posts() == 0
+
+
+def test_a_batch_naming_many_users_of_a_small_table_is_served_by_one_scan(stack, capsys):
+    # GIVEN 150 users with two connections each (a table far smaller than 120 Query reads)
+    stack.connect_many([(f"user-{n}", f"conn-{n}-{d}") for n in range(150) for d in (1, 2)])
+    users = [f"user-{n}" for n in range(120)]
+    # WHEN one request names 120 of them, excluding one
+    handler(sqs_event(request_body("x", users=users, exclude=["user-0"])), LambdaContext())
+    # THEN exactly their connections got it, from DescribeTable + one Scan instead of 120 Queries
+    got = {c for n in range(150) for d in (1, 2) if stack.api.received(c := f"conn-{n}-{d}")}
+    assert got == {f"conn-{n}-{d}" for n in range(1, 120) for d in (1, 2)}
+    assert invocation_figures(capsys.readouterr().out)["dynamodb_calls"] == 2
+
+
+def test_the_scan_switch_can_be_turned_off(stack, capsys):
+    stack.reconfigure(PUSHER_SELECTIVE_SCAN="never")
+    stack.connect_many([(f"user-{n}", f"conn-{n}") for n in range(110)])
+    handler(sqs_event(request_body("x", users=[f"user-{n}" for n in range(110)])), LambdaContext())
+    assert stack.api.total_posts() == 110
+    assert invocation_figures(capsys.readouterr().out)["dynamodb_calls"] == 110

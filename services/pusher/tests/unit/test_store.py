@@ -47,3 +47,21 @@ def test_segments_grow_with_the_table_up_to_a_cap():
     assert scan_segments_for(4_000) == 1
     assert scan_segments_for(4_001) == 2
     assert scan_segments_for(10**9) == MAX_SCAN_SEGMENTS
+
+
+class SizedTable:
+    def __init__(self, item_count: int) -> None:
+        self.item_count = item_count
+
+    async def describe_table(self, TableName):  # noqa: N803 - botocore's names
+        return {"Table": {"ItemCount": self.item_count}}
+
+
+def test_a_scan_replaces_queries_only_for_many_users_and_a_small_table():
+    def cheaper(users, items):
+        table = ConnectionsTable(SizedTable(items), "t")
+        return asyncio.run(table.scan_reads_less_than_queries(users))
+
+    assert not cheaper(10, 5)  # few users: always Queries
+    assert cheaper(500, 1_000)  # 500 read units of Queries vs ~61 of Scan
+    assert not cheaper(500, 1_000_000)  # a big table: Queries
