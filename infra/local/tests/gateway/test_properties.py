@@ -4,11 +4,13 @@ live gateway answers any text frame exactly once and stays up."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import itertools
 import json
 import os
 import struct
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sumu_local.gateway import Gateway, GatewayConfig
+from sumu_local.gateway.authorizer import verdict_from_response
 from sumu_local.gateway.frame_limits import MAX_FRAME_BYTES, FrameSizeGuard
 from sumu_local.gateway.routing import select_route
 from websockets.sync.client import ClientConnection, connect
 
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:local/mvp/$connect"
 ROUTES = frozenset({"$connect", "$disconnect", "$default", "send", "ping"})
 SAFE_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 JSON_VALUES = st.recursive(
@@ -173,3 +177,66 @@ def test_live_gateway_answers_any_text_frame_once(
         assert json.loads(frame)["action"] == "crash"
     else:
         assert reply == frame
+
+
+POLICY_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "principalId": JSON_VALUES,
+        "policyDocument": st.fixed_dictionaries(
+            {},
+            optional={
+                "Statement": st.one_of(
+                    JSON_VALUES,
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "Effect": st.sampled_from(["Allow", "Deny", "Maybe"]) | JSON_VALUES,
+                                "Action": st.sampled_from(["execute-api:Invoke", "*", "s3:Get"])
+                                | JSON_VALUES,
+                                "Resource": st.sampled_from(
+                                    ["*", METHOD_ARN, "arn:aws:execute-api:*"]
+                                )
+                                | JSON_VALUES,
+                            },
+                        ),
+                        max_size=3,
+                    ),
+                )
+            },
+        ),
+        "context": JSON_VALUES,
+    },
+)
+
+
+@given(response=st.one_of(JSON_VALUES, POLICY_LIKE))
+def test_any_authorizer_answer_gets_a_verdict(response: Any) -> None:
+    verdict = verdict_from_response(response, METHOD_ARN, 3)
+    assert verdict.status in {200, 403, 500}
+    if verdict.status == 200:
+        assert verdict.context is not None
+        assert all(
+            isinstance(value, str)
+            for key, value in verdict.context.items()
+            if key != "integrationLatency"
+        )
+
+
+@settings(max_examples=40)
+@given(connection_id=SAFE_TEXT.filter(bool), method=st.sampled_from(["GET", "POST", "DELETE"]))
+def test_management_api_answers_any_unknown_id_with_gone(
+    live_client: ClientConnection, connection_id: str, method: str
+) -> None:
+    host, port = live_client.remote_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request(
+            method, f"/mvp/@connections/{urllib.parse.quote(connection_id, safe='')}", body=b"x"
+        )
+        response = connection.getresponse()
+        assert response.status == 410
+        assert response.getheader("x-amzn-ErrorType") == "GoneException"
+    finally:
+        connection.close()

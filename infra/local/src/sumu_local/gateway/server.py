@@ -115,7 +115,8 @@ class Gateway:
         app.router.add_get(f"/{stage}", self._handle_upgrade)
         app.router.add_get(f"/{stage}/", self._handle_upgrade)
         management = ManagementApi(self.config, self._connections, self._close_connection)
-        app.router.add_route("*", f"/{stage}/@connections/{{tail:.*}}", management.handle)
+        # Any id, even one that decodes to a newline: unknown ids must get 410, never 404.
+        app.router.add_route("*", f"/{stage}/@connections/{{tail:[\\s\\S]*}}", management.handle)
         if self._configure_app is not None:
             self._configure_app(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
