@@ -173,7 +173,7 @@ def _check_compat(arguments: argparse.Namespace) -> int:
     else:
         if len(directories) > 1:
             raise UsageError("with --base, give at most one directory (the new schemas)")
-        root = repository_root(directories[0] if directories else Path.cwd())
+        root = repository_root(Path.cwd())  # the ref belongs to the repository we are in
         new_directory = directories[0] if directories else root / REPOSITORY_SCHEMA_DIR
         try:
             old = read_git_ref(arguments.base, root)
