@@ -53,8 +53,12 @@ def test_the_zip_holds_no_path_of_the_build_machine(
 ) -> None:
     with zipfile.ZipFile(built_zips[service]) as zf:
         names = zf.namelist()
-        assert not [name for name in names if name.endswith((".pth", "direct_url.json", ".pyc"))]
+        assert not [
+            name for name in names if name.endswith((".pth", "direct_url.json", "uv_cache.json"))
+        ]
         assert f"sumu_{service}/handler.py" in names
+        # Bytecode for Lambda's read-only /var/task, compiled by Python 3.12 (cpython-312).
+        assert f"sumu_{service}/__pycache__/handler.cpython-312.pyc" in names
         assert "sumu_contracts/schemas/notification-request.v1.schema.json" in names
 
 

@@ -6,7 +6,7 @@
 The zip holds the service and its runtime dependencies exactly as uv.lock pins them
 (``uv export --package NAME --frozen --no-dev``), installed for Lambda's platform (manylinux
 x86_64, Python 3.12). It is reproducible: entries sorted, fixed timestamps and permissions,
-no bytecode, and no install metadata that names the build machine's paths.
+hash-checked bytecode (no mtimes), and no install metadata that names the build machine's paths.
 """
 
 from __future__ import annotations
@@ -138,19 +138,54 @@ def build(package_dir: Path, out_dir: Path) -> Path:
             str(requirements),
         )
         _strip_machine_metadata(target)
+        _compile_bytecode(target)
         zip_path = out_dir / f"{name}-{version}.zip"
         _write_zip(target, zip_path)
     return zip_path
 
 
 def lambda_python() -> str | None:
-    """A CPython of Lambda's version on this machine (pyenv's or on PATH), or None."""
-    found = shutil.which(f"python{LAMBDA_PYTHON}")
-    if found:
-        return found
+    """A CPython of Lambda's version that runs here (pyenv's, or one on PATH), or None.
+
+    pyenv's shims answer to ``python3.12`` even when that version is not selected (and then exit
+    127), so each candidate is run once before it is trusted.
+    """
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}"))
-    return str(candidates[-1]) if candidates else None
+    on_path = shutil.which(f"python{LAMBDA_PYTHON}")
+    for candidate in [*reversed(candidates), *([on_path] if on_path else [])]:
+        probe = subprocess.run([str(candidate), "-c", "pass"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return str(candidate)
+    return None
+
+
+def _compile_bytecode(target: Path) -> None:
+    """Ship .pyc files: /var/task is read-only, so without them every cold start recompiles.
+
+    unchecked-hash pycs carry no source mtime and -d fixes the recorded path to Lambda's, so the
+    bytes are the same on every build.
+    """
+    python = lambda_python()
+    if python is None:
+        print(
+            f"lambda_zip: no python{LAMBDA_PYTHON} here; the zip ships without bytecode",
+            file=sys.stderr,
+        )
+        return
+    _run(
+        python,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-d",
+        "/var/task",
+        str(target),
+    )
 
 
 def verify(zip_path: Path, module: str) -> None:
