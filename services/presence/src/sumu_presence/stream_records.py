@@ -8,6 +8,7 @@ keys are read, so KEYS_ONLY and NEW_AND_OLD_IMAGES streams are handled the same 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +17,11 @@ ChangeKind = Literal["INSERT", "REMOVE"]
 # How DynamoDB marks a delete done by TTL expiry rather than by a caller:
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html
 TTL_PRINCIPAL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+# The user_id travels as a message attribute, and SQS / SNS refuse characters outside this set
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+# A record whose user_id has one could never be sent: retrying it would block the shard.
+_UNSENDABLE = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,13 @@ def parse_record(raw: object) -> ConnectionChange | None:
         raise _Malformed(f"unknown eventName {event_name!r}")
     dynamodb = _object(raw, "dynamodb")
     keys = _object(dynamodb, "Keys")
+    user_id = _string_key(keys, "user_id")
+    if _UNSENDABLE.search(user_id):
+        raise _Malformed("Keys.user_id has characters SNS / SQS message attributes cannot carry")
     return ConnectionChange(
         sequence_number=_text(dynamodb, "SequenceNumber"),
         kind=event_name,
-        user_id=_string_key(keys, "user_id"),
+        user_id=user_id,
         connection_id=_string_key(keys, "connection_id"),
         timestamp=_epoch_seconds(dynamodb, "ApproximateCreationDateTime"),
         expired_by_ttl=event_name == "REMOVE" and raw.get("userIdentity") == TTL_PRINCIPAL,

@@ -7,8 +7,11 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sumu_presence.handler import container_runtime, handle_batch, handler
 from sumu_presence.settings import SettingsError
+from sumu_presence.stream_records import parse_batch
 
 VIEW_TYPES = ["NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 
@@ -274,3 +277,45 @@ def test_missing_settings_fail_the_invocation_with_the_variable_name(
     # WHEN the function is invoked, THEN it fails whole (the batch is retried, nothing skipped)
     with pytest.raises(SettingsError, match="MESSAGES_TOPIC_ARN is not set"):
         handler({"Records": []}, None)
+
+
+def fuzzed_record(kind: str, user_id: str, sequence_number: int) -> dict[str, Any]:
+    return {
+        "eventName": kind,
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1700000000 + sequence_number,
+            "Keys": {"user_id": {"S": user_id}, "connection_id": {"S": "c"}},
+            "SequenceNumber": str(sequence_number),
+        },
+    }
+
+
+def test_the_lambda_entry_point_survives_any_user_id_against_real_services(
+    make_stream, make_queue, monkeypatch, fresh_container
+):
+    # GIVEN the deployed function's environment, one warm container for every example
+    stream, queue = make_stream(), make_queue()
+    monkeypatch.setenv("CONNECTIONS_TABLE_NAME", stream.table_name)
+    monkeypatch.setenv("MESSAGES_QUEUE_URL", queue.queue_url)
+
+    @settings(max_examples=25)
+    @given(
+        specs=st.lists(
+            st.tuples(
+                st.sampled_from(["INSERT", "REMOVE", "MODIFY"]), st.text(min_size=1, max_size=12)
+            ),
+            max_size=6,
+        )
+    )
+    def check(specs: list[tuple[str, str]]) -> None:
+        # WHEN records with arbitrary user ids arrive
+        records = [fuzzed_record(kind, user, index) for index, (kind, user) in enumerate(specs)]
+        response = handler({"Records": records}, None)
+        # THEN nothing fails, and every readable connect is announced (validated when read back)
+        assert response == {"batchItemFailures": []}
+        changes = parse_batch({"Records": records}).changes
+        connected = {change.user_id for change in changes if change.kind == "INSERT"}
+        online = {user for user, status in queue.statuses(queue.drain()) if status == "ONLINE"}
+        assert online == connected
+
+    check()

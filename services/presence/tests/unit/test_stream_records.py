@@ -48,6 +48,12 @@ def test_insert_and_remove_become_changes_and_modify_is_counted_as_ignored():
     assert batch.malformed == []
 
 
+def test_a_user_id_with_any_sendable_character_is_kept():
+    user_id = "ålice\t\u2603\U0001f600"
+    (change,) = parse_batch({"Records": [stream_record(user_id=user_id)]}).changes
+    assert change.user_id == user_id
+
+
 def test_a_ttl_delete_is_recognised_by_its_service_identity():
     ttl = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     caller = {"type": "Service", "principalId": "someone.amazonaws.com"}
@@ -86,6 +92,9 @@ def broken(path: str, value: object) -> dict[str, Any]:
         (broken("dynamodb.Keys.user_id", {"N": "1"}), "Keys.user_id is missing or not a string"),
         (broken("dynamodb.Keys.user_id", {"S": ""}), "S is missing or not a non-empty string"),
         (broken("dynamodb.Keys.connection_id", KeyError), "Keys.connection_id is missing"),
+        (broken("dynamodb.Keys.user_id", {"S": "a\x01b"}), "user_id has characters SNS / SQS"),
+        (broken("dynamodb.Keys.user_id", {"S": "a\ud800"}), "user_id has characters SNS / SQS"),
+        (broken("dynamodb.Keys.user_id", {"S": "\uffff"}), "user_id has characters SNS / SQS"),
         (broken("dynamodb.SequenceNumber", 5), "SequenceNumber is missing or not a non-empty"),
         (broken("dynamodb.ApproximateCreationDateTime", "today"), "not a number"),
         (broken("dynamodb.ApproximateCreationDateTime", True), "not a number"),
