@@ -53,7 +53,7 @@ class SizedTable:
     def __init__(self, item_count: int) -> None:
         self.item_count = item_count
 
-    async def describe_table(self, TableName):  # noqa: N803 - botocore's names
+    async def describe_table(self, TableName):
         return {"Table": {"ItemCount": self.item_count}}
 
 
