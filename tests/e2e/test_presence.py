@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import LiveStack, running_stack, unique
 
@@ -69,6 +70,8 @@ def test_a_management_delete_closes_the_socket_and_counts_as_a_close(live: LiveS
     # WHEN a backend deletes the first connection
     management.delete_connection(ConnectionId=first_id)
     # THEN the user stays online; WHEN it deletes the second, THEN OFFLINE
+    with pytest.raises(ConnectionClosed):
+        first.recv(timeout=10)
     wait_until_removed(live, user, first_id)
     assert wait_for_statuses(live, user, ["ONLINE", "ONLINE"]) == ["ONLINE", "ONLINE"]
     management.delete_connection(ConnectionId=second_id)
