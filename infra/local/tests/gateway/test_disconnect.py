@@ -126,7 +126,7 @@ def test_idle_timeout(run_gateway: Any, base_config: GatewayConfig, recorder: An
     close_frame, elapsed, event = run_gateway(base_config, scenario, idle_timeout_seconds=0.3)
     # THEN it is closed "Going away" after about the timeout, and $disconnect says so
     assert close_frame.code == 1001
-    assert 0.25 <= elapsed < 2.0
+    assert 0.25 <= elapsed < 4.0
     assert disconnect_cause(event) == (1001, "Going away")
 
 
@@ -135,13 +135,14 @@ def test_messages_keep_a_connection_from_idling(
 ) -> None:
     async def scenario(gateway: Gateway) -> list[str]:
         async with await connected(gateway) as client:
-            for _ in range(8):
+            for _ in range(12):
                 await client.send('{"action": "echo"}')
                 await client.recv()
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.15)
             return gateway.connection_ids()
 
-    assert len(run_gateway(base_config, scenario, idle_timeout_seconds=0.4)) == 1
+    # 12 gaps of 0.15 s last well past the 0.75 s idle timeout; no single gap reaches it
+    assert len(run_gateway(base_config, scenario, idle_timeout_seconds=0.75)) == 1
     assert recorder.events("$disconnect") != []  # closed by the client at the end, not before
 
 
@@ -167,7 +168,7 @@ def test_maximum_duration_closes_even_an_active_connection(
         base_config, scenario, idle_timeout_seconds=10.0, max_duration_seconds=0.5
     )
     assert close_frame.code == 1001
-    assert 0.4 <= elapsed < 3.0
+    assert 0.4 <= elapsed < 5.0
     assert disconnect_cause(event) == (1001, "Going away")
 
 
@@ -219,7 +220,7 @@ def test_management_posts_keep_a_quiet_client_from_idling(
             management = boto3.client(
                 "apigatewaymanagementapi", endpoint_url=gateway.management_url, **CREDENTIALS
             )
-            for _ in range(6):
+            for _ in range(10):
                 await asyncio.to_thread(
                     management.post_to_connection,
                     ConnectionId=gateway.connection_ids()[0],
@@ -229,7 +230,7 @@ def test_management_posts_keep_a_quiet_client_from_idling(
                 await asyncio.sleep(0.15)
             return len(recorder.events("$disconnect"))
 
-    assert run_gateway(base_config, scenario, idle_timeout_seconds=0.4) == 0
+    assert run_gateway(base_config, scenario, idle_timeout_seconds=0.75) == 0
 
 
 def test_connect_finishing_after_stop_is_refused_and_disconnected(

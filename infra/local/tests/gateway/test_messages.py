@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -237,24 +238,24 @@ def test_handlers_get_a_lambda_like_context(
 
 
 def test_handlers_run_off_the_event_loop(run_gateway: Any, base_config: GatewayConfig) -> None:
-    # A blocking handler on one connection must not stall another connection's messages.
+    # A handler blocked on one connection must not stall another connection's messages: the
+    # blocked handler is only released once the other connection got its reply.
+    release = threading.Event()
+
     def blocking(event: Any, context: Any) -> Any:
-        time.sleep(0.5)
-        return {"body": "slow done"}
+        released = release.wait(5)
+        return {"body": "released" if released else "never released"}
 
     async def scenario(gateway: Gateway) -> list[str]:
         async with await connected(gateway) as slow_client, await connected(gateway) as fast_client:
             await slow_client.send('{"action": "block"}')
-            await asyncio.sleep(0.05)
-            started = time.monotonic()
             await fast_client.send('{"action": "echo"}')
-            await fast_client.recv()
-            fast_latency = time.monotonic() - started
-            assert fast_latency < 0.4
-            return [await slow_client.recv()]
+            fast_reply = str(await asyncio.wait_for(fast_client.recv(), 4))
+            release.set()
+            return [fast_reply, str(await asyncio.wait_for(slow_client.recv(), 5))]
 
     routes = {**base_config.routes, "block": blocking}
-    assert run_gateway(base_config, scenario, routes=routes) == ["slow done"]
+    assert run_gateway(base_config, scenario, routes=routes) == ['{"action": "echo"}', "released"]
 
 
 def test_async_handlers_are_awaited(run_gateway: Any, base_config: GatewayConfig) -> None:
