@@ -250,14 +250,18 @@ def create_stack(moto: MotoServer) -> Stack:
 
 @pytest.fixture
 def fresh_container() -> Iterator[None]:
-    """A cold start: settings and clients are built again from the environment of the test."""
+    """A cold start: settings and clients are built again from the environment of the test.
+
+    Tests that change the environment ask for it; the others share one warm container, as
+    successive invocations of one Lambda do (moto's reset keeps the same queue URL and topic ARN).
+    """
     handler.service.cache_clear()
     yield
     handler.service.cache_clear()
 
 
 @pytest.fixture
-def stack(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch, fresh_container: None) -> Stack:
+def stack(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:
     created = create_stack(aws_env)
     monkeypatch.setenv("CONNECTIONS_TABLE_NAME", created.table_name)
     monkeypatch.setenv("MESSAGES_QUEUE_URL", created.queue_url)

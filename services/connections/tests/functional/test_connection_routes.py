@@ -36,6 +36,7 @@ def test_connect_stores_a_typed_connection_record(stack, events):
     validate("connection-record", plain(item))
 
 
+@pytest.mark.usefixtures("fresh_container")
 def test_connect_ttl_follows_connection_ttl_seconds(stack, events, monkeypatch):
     # GIVEN a shorter connection lifetime
     monkeypatch.setenv("CONNECTION_TTL_SECONDS", "600")

@@ -214,7 +214,7 @@ def test_a_valid_frame_on_default_is_served_by_its_action(stack, events, frame_o
     assert stack.depth(stack.queue_url) == 1
 
 
-@pytest.mark.usefixtures("stack")
+@pytest.mark.usefixtures("stack", "fresh_container")
 @pytest.mark.parametrize(
     "route", [("send", "MESSAGES_QUEUE_URL"), ("publish", "MESSAGES_TOPIC_ARN")], ids=str
 )
@@ -234,6 +234,7 @@ def test_an_unconfigured_route_answers_an_error_and_logs_the_variable(
     assert frame_of(handler(events.message("ping", {"action": "ping"}), None))["type"] == "pong"
 
 
+@pytest.mark.usefixtures("fresh_container")
 def test_a_missing_queue_is_an_error_frame_not_retryable(
     stack, events, frame_of, service_logs, monkeypatch
 ):

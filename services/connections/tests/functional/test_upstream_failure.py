@@ -55,7 +55,7 @@ def _request_handler(failing: FailingAws) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def failing_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FailingAws]:
+def failing_aws(monkeypatch: pytest.MonkeyPatch, fresh_container: None) -> Iterator[FailingAws]:
     failing = FailingAws(monkeypatch=monkeypatch)
     port = free_port()
     server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(failing))
@@ -116,7 +116,7 @@ def test_an_aws_outage_is_retried_then_answered_with_upstream_unavailable(
     assert failed["request_id"] == event["requestContext"]["requestId"]
 
 
-@pytest.mark.usefixtures("stack")
+@pytest.mark.usefixtures("stack", "fresh_container")
 def test_an_unreachable_queue_service_is_upstream_unavailable(
     events, frame_of, service_logs, monkeypatch
 ):
