@@ -212,7 +212,6 @@ def test_sumu_gateway_with_a_broken_config_exits_2(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "sumu_local.gateway",
-            "gateway",
             "--config",
             str(tmp_path / "bad.toml"),
         ],

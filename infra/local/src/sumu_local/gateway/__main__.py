@@ -1,4 +1,4 @@
-"""`python -m sumu_local.gateway gateway --config FILE`: the same as `sumu gateway`."""
+"""`python -m sumu_local.gateway --config FILE [--port N]`: the same as `sumu gateway`."""
 
 import sys
 

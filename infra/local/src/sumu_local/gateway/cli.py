@@ -15,23 +15,29 @@ from typing import Any
 from sumu_local.gateway.config import GatewayConfig, load_gateway_config
 from sumu_local.gateway.server import Gateway
 
+DESCRIPTION = (
+    "Serve a WebSocket API (routes bound to Python handlers) and its @connections management "
+    "API on one port, as API Gateway does."
+)
+
 
 def add_gateway_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register `gateway` on the `sumu` CLI's subparsers; the parser's `func` runs it."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "gateway",
-        help="run the API Gateway WebSocket emulator alone",
-        description="Serve a WebSocket API (routes bound to Python handlers) and its "
-        "@connections management API on one port, as API Gateway does.",
+        "gateway", help="run the API Gateway WebSocket emulator alone", description=DESCRIPTION
     )
+    _add_arguments(parser)
+    parser.set_defaults(func=run_gateway_command)
+    return parser
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, required=True, help="TOML file with a [gateway] table"
     )
     parser.add_argument(
         "--port", type=int, default=None, help="override the configured port (0 = any free port)"
     )
-    parser.set_defaults(func=run_gateway_command)
-    return parser
 
 
 def run_gateway_command(args: argparse.Namespace) -> int:
@@ -67,8 +73,7 @@ async def serve_until_interrupted(config: GatewayConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sumu")
-    add_gateway_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result
+    """`python -m sumu_local.gateway --config FILE`: the same as `sumu gateway`."""
+    parser = argparse.ArgumentParser(prog="python -m sumu_local.gateway", description=DESCRIPTION)
+    _add_arguments(parser)
+    return run_gateway_command(parser.parse_args(argv))
