@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from sumu_presence.aws import DynamoConnectionsTable, aws_client, build_publisher
 from sumu_presence.logs import log
-from sumu_presence.settings import Settings
+from sumu_presence.settings import Settings, SettingsError
 from sumu_presence.stream_records import ParsedBatch, parse_batch
 from sumu_presence.watchdog import (
     BatchOutcome,
@@ -43,8 +43,8 @@ class Runtime:
 def container_runtime() -> Runtime:
     """Settings and clients, built on the first invocation and kept for the container's life.
 
-    Lazily rather than at import so a missing variable surfaces as a clear error in the
-    invocation's log (the batch is then retried whole, nothing skipped) and importing stays cheap.
+    Lazily rather than at import, so importing the handler needs no environment and a missing
+    variable fails the invocation (the batch is retried whole, nothing skipped) with a log line.
     """
     settings = Settings.from_env()
     table = DynamoConnectionsTable(aws_client("dynamodb"), settings.connections_table_name)
@@ -52,7 +52,17 @@ def container_runtime() -> Runtime:
 
 
 def handler(event: object, context: object) -> BatchResponse:
-    return handle_batch(event, container_runtime(), _remaining_ms(context))
+    return handle_batch(event, _runtime_or_log(), _remaining_ms(context))
+
+
+def _runtime_or_log() -> Runtime:
+    try:
+        return container_runtime()
+    except SettingsError as error:
+        log(
+            "ERROR", "presence watchdog misconfigured; the batch will be retried", reason=str(error)
+        )
+        raise
 
 
 def handle_batch(

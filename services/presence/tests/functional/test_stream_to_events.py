@@ -268,7 +268,7 @@ def test_fifo_queue_groups_by_user_and_drops_a_retried_duplicate(make_stream, ma
 
 
 def test_missing_settings_fail_the_invocation_with_the_variable_name(
-    aws_env, fresh_container, monkeypatch
+    aws_env, fresh_container, monkeypatch, capsys
 ):
     # GIVEN PRESENCE_SOURCE=topic without a topic
     monkeypatch.setenv("CONNECTIONS_TABLE_NAME", "connections")
@@ -277,6 +277,9 @@ def test_missing_settings_fail_the_invocation_with_the_variable_name(
     # WHEN the function is invoked, THEN it fails whole (the batch is retried, nothing skipped)
     with pytest.raises(SettingsError, match="MESSAGES_TOPIC_ARN is not set"):
         handler({"Records": []}, None)
+    (line,) = log_lines(capsys.readouterr().out)
+    assert line["level"] == "ERROR"
+    assert "MESSAGES_TOPIC_ARN is not set" in line["reason"]
 
 
 def fuzzed_record(kind: str, user_id: str, sequence_number: int) -> dict[str, Any]:
