@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -24,7 +25,10 @@ from typing import Any
 
 import aiohttp
 import websockets
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
 from aiohttp import web
+from botocore.exceptions import ClientError
 from sumu_local.gateway import Gateway, GatewayConfig
 
 
@@ -130,27 +134,44 @@ async def connect_all(url: str, count: int, concurrency: int) -> tuple[list[Any]
 
 
 async def post_to_all(
-    base: str, connection_ids: list[str], concurrency: int
+    base: str, connection_ids: list[str], concurrency: int, client: str
 ) -> tuple[float, int, int]:
+    """POST one frame to every connection, `concurrency` in flight; (seconds, ok, failed)."""
     payload = json.dumps({"type": "bench", "data": "x" * 64}).encode()
     semaphore = asyncio.Semaphore(concurrency)
-    succeeded = 0
-    failed = 0
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    outcomes = {"ok": 0, "failed": 0}
+    async with contextlib.AsyncExitStack() as stack:
+        if client == "aiobotocore":
+            # What the pusher does: signed requests through botocore's machinery.
+            management = await stack.enter_async_context(
+                get_session().create_client(
+                    "apigatewaymanagementapi",
+                    endpoint_url=base,
+                    region_name="us-east-1",
+                    aws_access_key_id="bench",
+                    aws_secret_access_key="bench",  # noqa: S106 - the gateway checks no signature
+                    config=AioConfig(max_pool_connections=concurrency),
+                )
+            )
+
+            async def send(connection_id: str) -> bool:
+                await management.post_to_connection(ConnectionId=connection_id, Data=payload)
+                return True
+        else:
+            session = await stack.enter_async_context(
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+            )
+
+            async def send(connection_id: str) -> bool:
+                url = f"{base}/@connections/{connection_id}"
+                async with session.post(url, data=payload) as response:
+                    return response.status == 200
 
         async def post_one(connection_id: str) -> None:
-            nonlocal succeeded, failed
             try:
-                async with session.post(
-                    f"{base}/@connections/{connection_id}", data=payload
-                ) as response:
-                    if response.status == 200:
-                        succeeded += 1
-                    else:
-                        failed += 1
-            except aiohttp.ClientError:
-                failed += 1
+                outcomes["ok" if await send(connection_id) else "failed"] += 1
+            except (aiohttp.ClientError, ClientError):
+                outcomes["failed"] += 1
             finally:
                 semaphore.release()
 
@@ -159,7 +180,7 @@ async def post_to_all(
             for connection_id in connection_ids:
                 await semaphore.acquire()
                 group.create_task(post_one(connection_id))
-        return time.perf_counter() - started, succeeded, failed
+        return time.perf_counter() - started, outcomes["ok"], outcomes["failed"]
 
 
 async def count_delivered(clients: list[Any]) -> int:
@@ -217,7 +238,7 @@ async def run(arguments: argparse.Namespace) -> None:
         cpu_before = cpu_seconds(server.pid)
         async with asyncio.timeout(phase_seconds):
             post_seconds, posted, post_failures = await post_to_all(
-                f"{base}/mvp", connection_ids, arguments.post_concurrency
+                f"{base}/mvp", connection_ids, arguments.post_concurrency, arguments.post_client
             )
         post_cpu = cpu_seconds(server.pid) - cpu_before
         async with asyncio.timeout(phase_seconds):
@@ -240,7 +261,7 @@ async def run(arguments: argparse.Namespace) -> None:
                 ),
                 (
                     "management POSTs",
-                    f"{posted} ok, {post_failures} failed, concurrency {arguments.post_concurrency}",
+                    f"{posted} ok, {post_failures} failed, {arguments.post_client}, concurrency {arguments.post_concurrency}",
                 ),
                 ("POST rate", f"{posted / post_seconds:.0f} /s"),
                 ("gateway CPU per POST", f"{1000 * post_cpu / max(posted, 1):.2f} ms"),
@@ -278,6 +299,7 @@ def main() -> None:
     )
     parser.add_argument("--connect-concurrency", type=int, default=100)
     parser.add_argument("--post-concurrency", type=int, default=100)
+    parser.add_argument("--post-client", choices=["aiohttp", "aiobotocore"], default="aiohttp")
     parser.add_argument("--timeout", type=float, default=300.0, help="bound of each phase, seconds")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
