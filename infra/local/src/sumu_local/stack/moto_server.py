@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from moto.server import ThreadedMotoServer
 
+from sumu_local import moto_fastpath
+
 
 @dataclass
 class MotoProcess:
@@ -22,6 +24,7 @@ class MotoProcess:
 
 
 def start_moto(host: str, port: int) -> MotoProcess:
+    moto_fastpath.install()  # Query reads one partition, not the whole table
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return MotoProcess(server=server, endpoint_url=f"http://{host}:{port}")
