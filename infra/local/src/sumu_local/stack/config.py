@@ -65,6 +65,7 @@ class Timeouts:
     max_receive_count: int = 3  # redrive to the DLQ after this many receives
     sqs_batch_size: int = 10  # Lambda's SQS default batch size
     sqs_wait_seconds: int = 1  # long poll; short so that shutdown is quick
+    sqs_pollers: int = 2  # batches in flight at once (Lambda starts with 5 pollers)
     stream_batch_size: int = 100  # Lambda's DynamoDB stream default batch size
     stream_poll_seconds: float = 0.05  # Lambda polls each shard about 4 times a second
     stream_max_retries: int = 10  # then the batch is logged and skipped, like MaximumRetryAttempts

@@ -1,15 +1,14 @@
 """How the local stack calls a handler the way Lambda would.
 
 A handler is named by dotted path (``package.module.function``) so a team can point any function
-at its own implementation. Lambda never runs two invocations in one execution environment at the
-same time, and the services keep per-container singletons (clients, event loops) that rely on
-it, so each function here is one "container": its invocations are serialised by a lock.
+at its own implementation. Lambda runs concurrent invocations in separate execution
+environments; here they are threads of one process sharing one module, so a handler the stack
+runs must be thread-safe (the services are: clients built once, one event loop per thread).
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,7 +52,6 @@ class LocalFunction:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     _handler: Handler | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> Handler:
         if self._handler is None:
@@ -61,13 +59,12 @@ class LocalFunction:
         return self._handler
 
     def invoke(self, event: Any) -> Any:
-        with self._lock:
-            handler = self.load()
-            context = LambdaContext(
-                function_name=self.name,
-                invoked_function_arn=f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}",
-                deadline_monotonic=time.monotonic() + self.timeout_seconds,
-                log_group_name=f"/aws/lambda/{self.name}",
-                log_stream_name=f"local/{self.name}",
-            )
-            return handler(event, context)
+        handler = self.load()
+        context = LambdaContext(
+            function_name=self.name,
+            invoked_function_arn=f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}",
+            deadline_monotonic=time.monotonic() + self.timeout_seconds,
+            log_group_name=f"/aws/lambda/{self.name}",
+            log_stream_name=f"local/{self.name}",
+        )
+        return handler(event, context)

@@ -180,8 +180,11 @@ class LocalStack:
         # Each poller gets its own clients: botocore clients are thread-safe, but one slow long
         # poll must not hold a connection another poller waits for.
         endpoint = clients["sqs"].meta.endpoint_url
+        # Lambda polls an SQS queue with several pollers and runs their batches concurrently; a
+        # second poller also keeps one batch's deletes from delaying the next batch's receive.
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
         runners: dict[str, Callable[[threading.Event], None]] = {
-            "notifications-sqs": SqsEventSource(
+            f"notifications-sqs-{index}": SqsEventSource(
                 function=functions["pusher"],
                 sqs=aws_client("sqs", endpoint, region),
                 queue_url=resources.notifications_queue_url,
@@ -189,7 +192,10 @@ class LocalStack:
                 region=region,
                 batch_size=timeouts.sqs_batch_size,
                 wait_seconds=timeouts.sqs_wait_seconds,
-            ).run,
+            ).run
+            for index in range(max(1, timeouts.sqs_pollers))
+        }
+        runners |= {
             "notifications-sns": SnsEventSource(
                 function=functions["pusher"],
                 sqs=aws_client("sqs", endpoint, region),
