@@ -218,7 +218,7 @@ async def _post_all(
         elif outcome.result is PostResult.REJECTED:
             figures.rejected += 1
             if delivery.rejection is None:
-                too_large = outcome.detail.startswith("413")
+                too_large = outcome.status == 413
                 delivery.rejection = Rejection(
                     delivery.job.record,
                     "payload_too_large" if too_large else "undeliverable",

@@ -44,6 +44,7 @@ class PostOutcome:
     result: PostResult
     retries: int = 0
     detail: str = ""
+    status: int | None = None  # the HTTP status of the last answer, when there was one
 
 
 def classify(error: BaseException) -> PostResult | None:
@@ -61,6 +62,13 @@ def classify(error: BaseException) -> PostResult | None:
     if isinstance(error, HTTPClientError | BotocoreConnectionError | asyncio.TimeoutError):
         return None
     return PostResult.FAILED
+
+
+def _status(error: BaseException) -> int | None:
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status if isinstance(status, int) else None
+    return None
 
 
 def _describe(error: BaseException) -> str:
@@ -91,7 +99,7 @@ async def post_to_connection(
             verdict = classify(error)
             detail = _describe(error)
             if verdict is not None:
-                return PostOutcome(verdict, attempt - 1, detail)
+                return PostOutcome(verdict, attempt - 1, detail, _status(error))
         else:
             return PostOutcome(PostResult.DELIVERED, attempt - 1)
     return PostOutcome(

@@ -61,7 +61,8 @@ def invocation_line(figures: InvocationFigures, timestamp_ms: int | None = None)
 
 
 def write_line(fields: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(fields, default=str, ensure_ascii=False) + "\n")
+    # ASCII escapes: a body may hold lone surrogates, which no stdout encoding accepts.
+    sys.stdout.write(json.dumps(fields, default=str) + "\n")
     sys.stdout.flush()
 
 

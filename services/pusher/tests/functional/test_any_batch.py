@@ -1,6 +1,6 @@
 """Property: any batch of records (valid, invalid, garbage) is handled without an exception,
-every valid request reaches exactly its targets once, every invalid record is dead-lettered
-with its reason."""
+every valid request reaches exactly its live targets once, a gone target is pruned, every
+invalid record is dead-lettered with its reason."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from sumu_contracts import is_valid
 from sumu_pusher.handler import handler
 from sumu_pusher.records import MAX_POST_BYTES
 
+GONE = "c3-gone"  # a connection API Gateway no longer knows: answers 410
 CONNECTIONS = {
     "u0": ["c0a", "c0b"],
     "u1": ["c1a"],
     "u2": ["c2a", "c2b"],
-    "u3": ["c3a"],
+    "u3": ["c3a", GONE],
 }
 USER_POOL = [*CONNECTIONS, "ghost"]
 
@@ -108,7 +109,10 @@ def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[s
         canonical = json.dumps(request["data"], sort_keys=True)
         for user in set(users) - excluded:
             for connection_id in CONNECTIONS.get(user, ()):
-                posts[connection_id][canonical] += 1
+                if connection_id != GONE:
+                    posts[connection_id][canonical] += 1
+                else:
+                    posts[GONE]["pruned"] = 1
     return posts, dead_bodies, garbage
 
 
@@ -121,7 +125,10 @@ def test_any_batch(stack):
     @given(batch=st.lists(records, max_size=8))
     def check(batch: list[Any]) -> None:
         stack.api.reset()  # the DLQ needs no reset: messages read once stay hidden for 10 min
+        stack.api.behave(GONE, "gone")
+        stack.connect("u3", GONE)
         posts, dead_bodies, garbage = expected_posts(batch)
+        must_prune = posts.pop(GONE)["pruned"] == 1
         # WHEN the batch arrives (no exception may escape)
         response = handler({"Records": batch}, LambdaContext())
         # THEN nothing is retried: no failures were injected
@@ -132,6 +139,8 @@ def test_any_batch(stack):
                 json.dumps(data, sort_keys=True) for data in stack.api.received(connection_id)
             )
             assert got == expected, connection_id
+        # AND a gone connection that was targeted is deleted from the table
+        assert (GONE not in stack.connection_ids()) is must_prune
         # AND every invalid record is in the DLQ with its reason
         dead = stack.dead_letters()
         assert all(message["MessageAttributes"]["reason"]["StringValue"] for message in dead)

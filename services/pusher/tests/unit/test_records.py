@@ -64,6 +64,7 @@ def test_the_payload_is_the_data_as_compact_utf8_json():
         ("[" * 100_000, "invalid_json"),
         ('{"users": "a", "data": 1}', "contract_violation"),
         (json.dumps({"data": "x" * MAX_POST_BYTES}), "payload_too_large"),
+        ('{"data": "\\ud800"}', "invalid_json"),  # a lone surrogate cannot be sent as UTF-8
     ],
 )
 def test_broken_bodies_are_rejected_with_a_code_and_a_reason(body, code):
