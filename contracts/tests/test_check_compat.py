@@ -203,14 +203,28 @@ def test_loosening_the_mode_in_the_same_change_does_not_loosen_the_gate(tmp_path
     assert [file.mode for file in report.files if file.file == "receipt.v1.schema.json"] == ["FULL"]
 
 
-def test_a_folder_with_broken_json_exits_2(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        ("order.v1.schema.json", b"{", "order.v1.schema.json is not JSON"),
+        ("order.v1.schema.json", b'{"title": "\xff"}', "cannot read"),
+        ("registry.json", b"[]", "registry.json has no contracts object"),
+        (
+            "registry.json",
+            b'{"contracts": {"order": {"compatibility": "SIDEWAYS"}}}',
+            "unknown compatibility mode 'SIDEWAYS'",
+        ),
+    ],
+    ids=["broken JSON", "not UTF-8", "registry not an object", "unknown mode"],
+)
+def test_a_folder_that_cannot_be_read_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, file: str, content: bytes, expected: str
 ) -> None:
     old = schema_folder(tmp_path / "old", BASE)
     new = schema_folder(tmp_path / "new", BASE)
-    (new / "order.v1.schema.json").write_text("{")
+    (new / file).write_bytes(content)
     assert main(["check-compat", str(old), str(new)]) == 2
-    assert "order.v1.schema.json is not JSON" in capsys.readouterr().err
+    assert expected in capsys.readouterr().err
 
 
 # GIVEN an evolution the gate passes under BACKWARD WHEN an old writer's messages reach the new

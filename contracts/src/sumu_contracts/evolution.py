@@ -57,7 +57,12 @@ class SchemaSet:
         text = self.files.get("registry.json")
         if text is None:
             return {}
-        contracts = _parse(self.label, "registry.json", text).get("contracts", {})
+        parsed = _parse(self.label, "registry.json", text)
+        contracts = parsed.get("contracts", {}) if isinstance(parsed, dict) else None
+        if not isinstance(contracts, dict) or not all(
+            isinstance(entry, dict) for entry in contracts.values()
+        ):
+            raise SchemaSourceError(f"{self.label}/registry.json has no contracts object")
         try:
             return {
                 name: parse_mode(entry["compatibility"])
@@ -101,9 +106,13 @@ class EvolutionReport:
 def read_directory(path: Path) -> SchemaSet:
     if not path.is_dir():
         raise SchemaSourceError(f"{path} is not a directory")
-    return SchemaSet(
-        str(path), {entry.name: entry.read_text("utf-8") for entry in sorted(path.glob("*.json"))}
-    )
+    files = {}
+    for entry in sorted(path.glob("*.json")):
+        try:
+            files[entry.name] = entry.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchemaSourceError(f"cannot read {entry}: {error}") from None
+    return SchemaSet(str(path), files)
 
 
 def read_git_ref(
@@ -210,5 +219,5 @@ def _git(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
             timeout=_GIT_TIMEOUT_SECONDS,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except (OSError, subprocess.TimeoutExpired, UnicodeDecodeError) as error:
         raise SchemaSourceError(f"cannot run git in {cwd}: {error}") from None

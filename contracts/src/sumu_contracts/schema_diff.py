@@ -108,7 +108,14 @@ class _Walk:
         self.changes.append(Change(location, description, effect if positive else effect.flipped()))
 
     def summarised(
-        self, old: Any, new: Any, location: str, description: str, *, positive: bool
+        self,
+        old: Any,
+        new: Any,
+        location: str,
+        description: str,
+        *,
+        positive: bool,
+        detailed: bool = True,
     ) -> None:
         """Compare two subschemas and report the result as the single change ``description``."""
         outer = self.changes
@@ -122,7 +129,7 @@ class _Walk:
         for change in inner:
             effect = effect.join(change.effect)
         details = "; ".join(
-            change.description for change in inner if change.effect is not Effect.SAME
+            change.description for change in inner if detailed and change.effect is not Effect.SAME
         )
         self.changes.append(
             Change(location, f"{description} ({details})" if details else description, effect)
@@ -369,6 +376,7 @@ class _Walk:
                     where,
                     f"property {name!r} added to {openness(old_rest)} object",
                     positive=positive,
+                    detailed=as_object(old_rest) is not FALSE_SCHEMA,  # "was closed" says it all
                 )
             else:
                 self.summarised(
@@ -377,6 +385,7 @@ class _Walk:
                     where,
                     f"property {name!r} removed from {openness(new_rest)} object",
                     positive=positive,
+                    detailed=as_object(new_rest) is not FALSE_SCHEMA,
                 )
         where = f"{location}/additionalProperties"
         if json_text(as_object(old_rest)) != json_text(as_object(new_rest)):
