@@ -23,7 +23,12 @@ from sumu_local.listener import listen
 from sumu_local.stack.aws import aws_client
 from sumu_local.stack.config import PRESENCE_SOURCES, ConfigError, load_stack_config
 from sumu_local.stack.issuer import IssuerError, TokenIssuer, load_key
-from sumu_local.stack.manifest import ManifestError, StackManifest, default_manifest_path
+from sumu_local.stack.manifest import (
+    ManifestError,
+    StackManifest,
+    default_manifest_path,
+    read_running,
+)
 
 EXIT_USAGE = 2
 
@@ -131,7 +136,7 @@ def _add_stack_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _manifest(args: argparse.Namespace) -> StackManifest:
-    return StackManifest.read(args.stack or default_manifest_path())
+    return read_running(args.stack or default_manifest_path())
 
 
 def _add_token(subparsers: Any) -> None:

@@ -4,8 +4,10 @@ backend's endpoints, the CLI against it, and a clean stop."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
+import subprocess
 import threading
 import time
 import urllib.error
@@ -192,3 +194,45 @@ def test_commands_without_a_stack_say_how_to_start_one(
 ) -> None:
     assert main(["token", "--sub", "a", "--stack", str(tmp_path / "stack.json")]) == 1
     assert "sumu up" in capsys.readouterr().err
+
+
+def copy_manifest(running: tuple[StackThread, StackManifest], state_dir: Path, pid: int) -> Path:
+    _, manifest = running
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return dataclasses.replace(manifest, pid=pid).write(state_dir)
+
+
+def test_a_second_stack_in_the_same_directory_is_refused(
+    running: tuple[StackThread, StackManifest], tmp_path: Path
+) -> None:
+    # GIVEN a stack.json written by a live process (pid 1 always exists)
+    copy_manifest(running, tmp_path / ".sumu", pid=1)
+    config = StackConfig(port=free_port(), aws_port=free_port(), state_dir=tmp_path / ".sumu")
+    # WHEN another stack starts there THEN it refuses before touching any port
+    with pytest.raises(StackError, match="already running"):
+        asyncio.run(LocalStack(config).start())
+
+
+def test_a_stack_json_left_by_a_dead_stack_is_reported(
+    running: tuple[StackThread, StackManifest], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finished = subprocess.Popen(["true"])  # once reaped, its pid names no process
+    finished.wait()
+    path = copy_manifest(running, tmp_path / ".sumu", pid=finished.pid)
+    assert main(["notify", "--data", "1", "--stack", str(path)]) == 1
+    assert "no longer running" in capsys.readouterr().err
+
+
+def test_a_handler_path_that_does_not_import_stops_the_stack_clearly(tmp_path: Path) -> None:
+    handlers = {**StackConfig().handlers, "pusher": "no_such_team.pusher.handler"}
+    # moto keeps its state per process, shared with the module's stack: another stage, other names
+    config = StackConfig(
+        port=free_port(),
+        aws_port=free_port(),
+        stage="badhandler",
+        state_dir=tmp_path / ".sumu",
+        handlers=handlers,
+    )
+    with pytest.raises(StackError, match=r"\[handlers\] pusher: .*no_such_team"):
+        asyncio.run(LocalStack(config).start())
+    assert not (tmp_path / ".sumu" / "stack.json").exists()

@@ -7,6 +7,7 @@ and topic ids from it, clients read ``websocket_url``.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -63,6 +64,27 @@ class StackManifest:
         if missing:
             raise ManifestError(f"{path} lacks {', '.join(sorted(missing))}")
         return cls(**{name: document[name] for name in names})
+
+
+def process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def read_running(path: Path) -> StackManifest:
+    """The manifest of a stack that is still running (not one left behind by a killed stack)."""
+    manifest = StackManifest.read(path)
+    if not process_is_alive(manifest.pid):
+        raise ManifestError(
+            f"{path} was written by a stack that is no longer running (pid {manifest.pid}): "
+            "start it again with `sumu up`"
+        )
+    return manifest
 
 
 def default_manifest_path() -> Path:

@@ -2,7 +2,9 @@
 
 moto runs as a ``ThreadedMotoServer`` (a werkzeug server in a thread) rather than as a child
 process: one process means one Ctrl-C stops everything and nothing is left running when the
-stack dies; the handlers still reach it over HTTP, exactly as they reach AWS.
+stack dies; the handlers still reach it over HTTP, exactly as they reach AWS. moto keeps its
+state in module globals, so two stacks in one process (tests) share it: give them different
+stages so their resource names differ.
 """
 
 from __future__ import annotations

@@ -11,14 +11,20 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sumu_local.gateway import Gateway, GatewayConfig
 from sumu_local.stack.aws import LOCAL_CREDENTIALS, aws_client
 from sumu_local.stack.config import LOCAL_AUDIENCE, StackConfig
 from sumu_local.stack.issuer import TokenIssuer, load_or_create_key
-from sumu_local.stack.lambda_runtime import LocalFunction
-from sumu_local.stack.manifest import StackManifest
+from sumu_local.stack.lambda_runtime import HandlerLoadError, LocalFunction
+from sumu_local.stack.manifest import (
+    STACK_FILE,
+    ManifestError,
+    StackManifest,
+    process_is_alive,
+)
 from sumu_local.stack.moto_server import MotoProcess, start_moto
 from sumu_local.stack.resources import StackResources, create_resources
 from sumu_local.stack.sources import (
@@ -60,6 +66,7 @@ class LocalStack:
 
     async def start(self) -> StackManifest:
         config = self.config
+        _refuse_a_second_stack(config.state_dir / STACK_FILE)
         port = _resolve_port(config.host, config.port, "--port")
         aws_port = _resolve_port(config.host, config.aws_port, "--aws-port")
         self._moto = await asyncio.to_thread(start_moto, config.host, aws_port)
@@ -114,7 +121,10 @@ class LocalStack:
             for name, path in config.handlers.items()
         }
         for function in functions.values():
-            await asyncio.to_thread(function.load)  # a bad dotted path fails here, clearly
+            try:
+                await asyncio.to_thread(function.load)  # a bad dotted path fails here, clearly
+            except HandlerLoadError as error:
+                raise StackError(f"[handlers] {function.name}: {error}") from error
         demo = DemoBackend(
             websocket_url=f"ws://{config.host}:{port}/{config.stage}",
             issuer=self.issuer,
@@ -238,7 +248,7 @@ class LocalStack:
             await asyncio.to_thread(self._moto.stop)
             self._moto = None
         if self.manifest is not None:
-            (self.config.state_dir / "stack.json").unlink(missing_ok=True)
+            (self.config.state_dir / STACK_FILE).unlink(missing_ok=True)
 
 
 _SERVICES = ("dynamodb", "sqs", "sns")
@@ -279,6 +289,19 @@ def _handler_environment(
         "JWT_AUTHORIZED_AUDIENCES": audience,
     }
     return {**environment, **config.environment}
+
+
+def _refuse_a_second_stack(manifest_path: Path) -> None:
+    """One stack per state directory: a second would overwrite the first one's stack.json."""
+    try:
+        running = StackManifest.read(manifest_path)
+    except ManifestError:
+        return  # none, or a damaged file that this stack will replace
+    if running.pid != os.getpid() and process_is_alive(running.pid):
+        raise StackError(
+            f"a stack is already running from {manifest_path.parent} (pid {running.pid}); "
+            "stop it first or use another --state-dir"
+        )
 
 
 def _resolve_port(host: str, port: int, flag: str) -> int:
