@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis_jsonschema import from_schema
 from sumu_contracts.cli import main
 from sumu_contracts.evolution import compare, read_directory
+from sumu_contracts.registry import SCHEMA_DIR
 
 ORDER = {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -64,6 +65,12 @@ def check(
     new_folder = schema_folder(tmp_path / "new", new, **kwargs)
     status = main(["check-compat", str(old_folder), str(new_folder)])
     return status, capsys.readouterr().out
+
+
+def test_the_real_schemas_have_no_change_against_themselves() -> None:
+    report = compare(read_directory(SCHEMA_DIR), read_directory(SCHEMA_DIR))
+    assert [file.summary for file in report.files] == ["unchanged"] * len(report.files)
+    assert len(report.files) == len(list(SCHEMA_DIR.glob("*.schema.json")))
 
 
 def test_identical_folders_pass(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
