@@ -159,6 +159,7 @@ def test_users_without_connections_complete_without_posts(stack):
 
 def test_a_batch_naming_many_users_of_a_small_table_is_served_by_one_scan(stack, capsys):
     # GIVEN 150 users with two connections each (a table far smaller than 120 Query reads)
+    stack.reconfigure()  # a fresh container: the item count is read from this table
     stack.connect_many([(f"user-{n}", f"conn-{n}-{d}") for n in range(150) for d in (1, 2)])
     users = [f"user-{n}" for n in range(120)]
     # WHEN one request names 120 of them, excluding one
