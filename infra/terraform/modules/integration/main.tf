@@ -40,6 +40,11 @@ resource "aws_sqs_queue" "this" {
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   tags                              = var.tags
+
+  # aws_sqs_queue_redrive_policy owns the redrive policy.
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
 }
 
 resource "aws_sqs_queue_redrive_policy" "this" {
