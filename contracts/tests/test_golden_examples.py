@@ -43,3 +43,13 @@ def test_every_contract_has_golden_examples_of_both_kinds() -> None:
         examples = json.loads((SCHEMA_DIR / f"{name}.v1.examples.json").read_text("utf-8"))
         assert examples["valid"], name
         assert examples["invalid"], name
+
+
+def test_the_size_limit_counts_utf8_bytes_not_ascii_escapes() -> None:
+    # GIVEN data of 65,000 unicorns: 260,000 bytes of UTF-8, but 780,000 once ASCII-escaped
+    near_limit = {"data": "🦄" * 65_000}
+    # WHEN validated THEN it fits the 256 KiB limit of notification-request
+    validate("notification-request", near_limit)
+    # AND one more kilobyte does not
+    with pytest.raises(ContractError, match="over the limit of 262144"):
+        validate("notification-request", {"data": "🦄" * 65_600})

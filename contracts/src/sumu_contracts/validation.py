@@ -59,7 +59,10 @@ def validate(name: str, payload: Any, *, serialised_size: int | None = None) -> 
     limit = max_bytes(name)
     if limit is not None:
         if serialised_size is None:
-            serialised_size = len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+            # What travels is UTF-8 text: ASCII escaping would count one emoji as 12 bytes, not 4.
+            serialised_size = len(
+                json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            )
         if serialised_size > limit:
             raise ContractError(name, "", f"is {serialised_size} bytes, over the limit of {limit}")
 
