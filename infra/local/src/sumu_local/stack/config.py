@@ -67,7 +67,7 @@ class Timeouts:
     sqs_wait_seconds: int = 1  # long poll; short so that shutdown is quick
     sqs_pollers: int = 2  # batches in flight at once (Lambda starts with 5 pollers)
     stream_batch_size: int = 100  # Lambda's DynamoDB stream default batch size
-    stream_poll_seconds: float = 0.05  # Lambda polls each shard about 4 times a second
+    stream_poll_seconds: float = 0.25  # Lambda polls each shard 4 times a second
     stream_max_retries: int = 10  # then the batch is logged and skipped, like MaximumRetryAttempts
     ttl_sweep_seconds: float = 5.0  # how often expired connections are deleted
 
