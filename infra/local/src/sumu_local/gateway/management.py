@@ -17,7 +17,6 @@ from typing import Any
 from aiohttp import web
 
 from sumu_local.gateway.access_log import log_access
-from sumu_local.gateway.config import GatewayConfig
 from sumu_local.gateway.connection import Connection
 from sumu_local.gateway.events import RequestIds, iso_timestamp
 
@@ -30,12 +29,8 @@ CloseConnection = Callable[[Connection, int, str], None]
 
 class ManagementApi:
     def __init__(
-        self,
-        config: GatewayConfig,
-        connections: Mapping[str, Connection],
-        close_connection: CloseConnection,
+        self, connections: Mapping[str, Connection], close_connection: CloseConnection
     ) -> None:
-        self._config = config
         self._connections = connections
         self._close_connection = close_connection
 

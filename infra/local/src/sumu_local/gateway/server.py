@@ -114,7 +114,7 @@ class Gateway:
         stage = self.config.stage
         app.router.add_get(f"/{stage}", self._handle_upgrade)
         app.router.add_get(f"/{stage}/", self._handle_upgrade)
-        management = ManagementApi(self.config, self._connections, self._close_connection)
+        management = ManagementApi(self._connections, self._close_connection)
         # Any id, even one that decodes to a newline: unknown ids must get 410, never 404.
         app.router.add_route("*", f"/{stage}/@connections/{{tail:[\\s\\S]*}}", management.handle)
         if self._configure_app is not None:
