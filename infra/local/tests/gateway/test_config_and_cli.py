@@ -175,7 +175,7 @@ def test_sumu_gateway_process_serves_clients_and_boto3(project: Path) -> None:
         websocket_url = ready[1]
 
         # WHEN a plain WebSocket client and a plain boto3 client use it
-        async def client_session() -> tuple[Any, str]:
+        async def client_session() -> tuple[Any, str, str, int | None]:
             async with websockets.connect(f"{websocket_url}?authorization=bob") as client:
                 await client.send("plain text")
                 reply = json.loads(await asyncio.wait_for(client.recv(), 5))
@@ -189,13 +189,27 @@ def test_sumu_gateway_process_serves_clients_and_boto3(project: Path) -> None:
                     ConnectionId=reply["connectionId"],
                     Data=b"pushed",
                 )
-                return reply, str(await asyncio.wait_for(client.recv(), 5))
+                pushed = str(await asyncio.wait_for(client.recv(), 5))
+                info = await asyncio.to_thread(
+                    management.get_connection, ConnectionId=reply["connectionId"]
+                )
+                await asyncio.to_thread(
+                    management.delete_connection, ConnectionId=reply["connectionId"]
+                )
+                await asyncio.wait_for(client.wait_closed(), 5)
+                with pytest.raises(management.exceptions.GoneException):
+                    await asyncio.to_thread(
+                        management.get_connection, ConnectionId=reply["connectionId"]
+                    )
+                return reply, pushed, info["Identity"]["SourceIp"], client.close_code
 
-        reply, pushed = asyncio.run(client_session())
-        # THEN both work, and Ctrl-C stops it cleanly
+        reply, pushed, source_ip, close_code = asyncio.run(client_session())
+        # THEN everything works, and Ctrl-C stops it cleanly
         assert reply["body"] == "plain text"
         assert (reply["principal"], reply["team"]) == ("bob", "blue")
         assert pushed == "pushed"
+        assert source_ip == "127.0.0.1"
+        assert close_code == 1000
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
