@@ -96,29 +96,12 @@ def _inbound_record(position: int, record: Any) -> InboundRecord:
 
 def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
     """Validate one record's body against notification-request and prepare its payload."""
-    if record.source == "unknown":
-        return Rejection(record, "unrecognised_record", "not an SQS or SNS event record")
-    try:
-        request = _unwrap_sns_envelope(_parse_json(record.body))
-    except (ValueError, RecursionError) as error:
-        return Rejection(record, "invalid_json", f"the body is not JSON: {error}")
-    try:
-        validate(CONTRACT, request)
-    except ContractError as error:
-        return Rejection(record, "contract_violation", str(error), error.pointer)
-    try:
-        payload = json.dumps(
-            request["data"], ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        ).encode("utf-8")
-    except (ValueError, RecursionError) as error:  # pragma: no cover - validate() parsed it
-        return Rejection(record, "invalid_json", f"data cannot be serialised: {error}", "/data")
-    if len(payload) > MAX_POST_BYTES:
-        return Rejection(
-            record,
-            "payload_too_large",
-            f"data is {len(payload)} bytes as JSON; API Gateway posts at most {MAX_POST_BYTES}",
-            "/data",
-        )
+    request = _valid_request(record)
+    if isinstance(request, Rejection):
+        return request
+    payload = _payload(record, request["data"])
+    if isinstance(payload, Rejection):
+        return payload
     excluded = frozenset(request.get("exclude_users") or ())
     users = tuple(
         dict.fromkeys(user for user in request.get("users") or () if user not in excluded)
@@ -130,6 +113,37 @@ def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
         excluded=excluded,
         payload=payload,
     )
+
+
+def _valid_request(record: InboundRecord) -> dict[str, Any] | Rejection:
+    if record.source == "unknown":
+        return Rejection(record, "unrecognised_record", "not an SQS or SNS event record")
+    try:
+        request = _unwrap_sns_envelope(_parse_json(record.body))
+        validate(CONTRACT, request)
+    except ContractError as error:
+        return Rejection(record, "contract_violation", str(error), error.pointer)
+    except (ValueError, RecursionError) as error:
+        # Also text JSON escaping a lone surrogate ("\ud800"), which no UTF-8 post can carry.
+        return Rejection(record, "invalid_json", f"the body is not usable JSON: {error}")
+    valid: dict[str, Any] = request
+    return valid
+
+
+def _payload(record: InboundRecord, data: Any) -> bytes | Rejection:
+    try:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        encoded = payload.encode("utf-8")
+    except (ValueError, RecursionError) as error:
+        return Rejection(record, "invalid_json", f"data cannot be serialised: {error}", "/data")
+    if len(encoded) > MAX_POST_BYTES:
+        return Rejection(
+            record,
+            "payload_too_large",
+            f"data is {len(encoded)} bytes as JSON; API Gateway posts at most {MAX_POST_BYTES}",
+            "/data",
+        )
+    return encoded
 
 
 def _parse_json(text: str) -> Any:

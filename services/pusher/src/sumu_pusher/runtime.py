@@ -14,6 +14,7 @@ already running an event loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import threading
 import time
@@ -54,11 +55,17 @@ class PusherRuntime:
         self._runner = asyncio.Runner()
         self._clients = contextlib.AsyncExitStack()
         self._adapters: Adapters | None = None
+        self._running = False
+        self.closed = False
 
     def process(self, records: Sequence[InboundRecord], budget_s: float) -> BatchOutcome:
         """Process one batch; ``budget_s`` counts from now, and includes building the clients."""
         started = time.monotonic()
-        outcome = self._runner.run(self._process(records, started + budget_s))
+        self._running = True
+        try:
+            outcome = self._runner.run(self._process(records, started + budget_s))
+        finally:
+            self._running = False
         outcome.figures.duration_ms = round((time.monotonic() - started) * 1000, 1)
         return outcome
 
@@ -115,8 +122,15 @@ class PusherRuntime:
         self._adapters = Adapters(table=table, management_api=management_api, sqs=sqs)
         return self._adapters
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     def close(self) -> None:
         """Close the clients and the loop (tests, and threads that end; Lambda never needs it)."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             self._runner.run(self._clients.aclose())
         finally:
@@ -124,13 +138,19 @@ class PusherRuntime:
 
 
 _per_thread = threading.local()
+# Every runtime ever opened, so that the ones of threads that ended are closed at exit instead of
+# being garbage-collected with open sockets (aiohttp then logs "Unclosed connector").
+_opened: list[PusherRuntime] = []
+_opened_lock = threading.Lock()
 
 
 def thread_runtime() -> PusherRuntime:
     runtime: PusherRuntime | None = getattr(_per_thread, "runtime", None)
-    if runtime is None:
+    if runtime is None or runtime.closed:
         runtime = PusherRuntime(load_settings())
         _per_thread.runtime = runtime
+        with _opened_lock:
+            _opened.append(runtime)
     return runtime
 
 
@@ -140,7 +160,22 @@ def close_thread_runtime() -> None:
     _per_thread.runtime = None
     load_settings.cache_clear()
     if runtime is not None:
+        with _opened_lock:
+            if runtime in _opened:
+                _opened.remove(runtime)
         runtime.close()
+
+
+@atexit.register
+def close_idle_runtimes() -> None:
+    """Close the runtimes whose loop is not running (threads that ended or sit idle)."""
+    with _opened_lock:
+        idle = [runtime for runtime in _opened if not runtime.running]
+        for runtime in idle:
+            _opened.remove(runtime)
+    for runtime in idle:
+        with contextlib.suppress(Exception):  # best effort at exit: never mask the real exit
+            runtime.close()
 
 
 def budget_seconds(context: Any, default_ms: int) -> float:
