@@ -175,6 +175,9 @@ def test_notify_refuses_a_request_that_breaks_the_contract(
     stack_file = str(runner.stack.config.state_dir / "stack.json")
     assert main(["notify", "--users", "a", "--data", "not json", "--stack", stack_file]) == 1
     assert "--data is not JSON" in capsys.readouterr().err
+    too_long = "u" * 1025  # user ids are at most 1024 characters
+    assert main(["notify", "--users", too_long, "--data", "1", "--stack", stack_file]) == 1
+    assert "not a valid notification-request" in capsys.readouterr().err
     assert main(["notify", "--users", "a b", "--data", "{}", "--stack", stack_file]) == 0
     with pytest.raises(SystemExit):
         main(["notify", "--data", "{}", "--via", "carrier-pigeon"])
