@@ -66,6 +66,7 @@ def test_no_file_means_the_defaults() -> None:
         ("[timeouts]\nvisibility_timeout_seconds = -1\n", "non-negative"),
         ("[timeouts]\nforever = 1\n", "unknown keys: forever"),
         ("[auth]\nissuer = 'https://idp'\n", "need --jwks-uri"),
+        ("[stack]\nhost = '0.0.0.0'\n", "only listens on loopback"),
         ("stack = 1\n", "must be a table"),
         ("[stack\n", "sumu.toml"),
     ],

@@ -134,6 +134,8 @@ def test_demo_notify_validates_then_sends(running: tuple[StackThread, StackManif
     status, answer = post(f"{manifest.demo_url}demo/notify", {"users": "bob", "data": 1})
     assert status == 400
     assert "users" in answer["error"]
+    status, answer = post(f"{manifest.demo_url}demo/notify", {"data": 1, "via": "fax"})
+    assert status == 400
     status, answer = post(f"{manifest.demo_url}demo/notify", {"users": ["bob"], "data": 1})
     assert status == 200
     assert answer["messageId"]

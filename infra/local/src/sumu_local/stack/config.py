@@ -45,6 +45,7 @@ DEFAULT_HANDLERS = {
     "presence": "sumu_presence.handler.handler",
 }
 LOCAL_AUDIENCE = "sumu-local"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ConfigError(ValueError):
@@ -108,6 +109,12 @@ class StackConfig:
         if unknown:
             raise ConfigError(
                 f"[handlers] knows {', '.join(FUNCTION_NAMES)}; unknown: {', '.join(sorted(unknown))}"
+            )
+        if self.uses_local_issuer and self.host not in LOOPBACK_HOSTS:
+            # /demo/token signs a token for any user id: never offer that beyond this machine.
+            raise ConfigError(
+                f"host {self.host!r}: the local issuer only listens on loopback "
+                "(127.0.0.1); use --jwks-uri to serve other machines"
             )
         if (self.issuer or self.audience) and self.jwks_uri is None:
             raise ConfigError("--issuer and --audience need --jwks-uri (a real identity provider)")

@@ -76,6 +76,8 @@ class DemoBackend:
         if not isinstance(document, dict):
             raise web.HTTPBadRequest(text="the body must be a JSON object")
         via = document.pop("via", "sqs")
+        if via not in {"sqs", "sns"}:
+            return web.json_response({"error": "via: sqs or sns"}, status=400)
         try:
             validate("notification-request", document)
         except ContractError as error:
