@@ -190,8 +190,10 @@ def start_sumu_up(
     pytest.fail(f"sumu up did not print ready: {''.join(lines)}\n{log_text}")
 
 
-def stop_sumu_up(process: subprocess.Popen[str]) -> int:
-    process.send_signal(signal.SIGTERM)
+def stop_sumu_up(
+    process: subprocess.Popen[str], stop_signal: signal.Signals = signal.SIGTERM
+) -> int:
+    process.send_signal(stop_signal)
     try:
         return process.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -228,8 +230,14 @@ def backend_inbox(manifest: StackManifest) -> BackendInbox:
 
 
 @contextlib.contextmanager
-def running_stack(workdir: Path, sumu_toml: str = SUMU_TOML, *extra: str) -> Iterator[LiveStack]:
-    """A ``sumu up`` for the duration of the block; asserts that it shuts down cleanly."""
+def running_stack(
+    workdir: Path,
+    sumu_toml: str = SUMU_TOML,
+    *extra: str,
+    stop_signal: signal.Signals = signal.SIGTERM,
+) -> Iterator[LiveStack]:
+    """A ``sumu up`` for the duration of the block; asserts that it shuts down cleanly on
+    ``stop_signal`` (SIGINT is what Ctrl-C sends)."""
     process, manifest = start_sumu_up(workdir, sumu_toml, *extra)
     stack = LiveStack(manifest=manifest, workdir=workdir, inbox=backend_inbox(manifest))
     try:
@@ -237,7 +245,7 @@ def running_stack(workdir: Path, sumu_toml: str = SUMU_TOML, *extra: str) -> Ite
     finally:
         stack.close_all()
         stack.inbox.stop()
-        status = stop_sumu_up(process)
+        status = stop_sumu_up(process, stop_signal)
         assert status == 0, (workdir / "sumu-up.log").read_text("utf-8")[-4000:]
         assert not (workdir / ".sumu" / "stack.json").exists()
 

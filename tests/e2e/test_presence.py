@@ -3,6 +3,7 @@ when the last connection of the user is gone, whatever closed it."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
@@ -91,7 +92,9 @@ def test_ttl_expiry_takes_a_user_offline_on_the_messages_topic(
 ) -> None:
     # GIVEN a stack whose connections live 2 s in the table, presence on the topic
     workdir = tmp_path_factory.mktemp("sumu-up-ttl")
-    with running_stack(workdir, TTL_STACK_TOML, "--presence", "topic") as stack:
+    with running_stack(
+        workdir, TTL_STACK_TOML, "--presence", "topic", stop_signal=signal.SIGINT
+    ) as stack:
         user = unique("jun")
         socket = stack.connect(user)
         stack.connection_id(socket)
@@ -105,3 +108,9 @@ def test_ttl_expiry_takes_a_user_offline_on_the_messages_topic(
         assert stack.inbox.presence(user, origin="queue") == []
         table = stack.manifest.connections_table
         assert stack.client("dynamodb").scan(TableName=table)["Items"] == []
+        # AND the socket itself stays open (TTL only removes the record, as on AWS) until
+        # Ctrl-C stops the stack, which closes it (running_stack asserts a clean exit)
+        assert stack.connection_id(socket)
+        stack.sockets.remove(socket)  # not closed by the test: the shutdown must close it
+    with pytest.raises(ConnectionClosed):
+        socket.recv(timeout=10)
