@@ -53,3 +53,11 @@ def test_the_size_limit_counts_utf8_bytes_not_ascii_escapes() -> None:
     # AND one more kilobyte does not
     with pytest.raises(ContractError, match="over the limit of 262144"):
         validate("notification-request", {"data": "🦄" * 65_600})
+
+
+def test_a_lone_surrogate_is_measured_not_a_crash() -> None:
+    # GIVEN data holding a lone surrogate (valid JSON text "\ud800", no UTF-8 form)
+    payload = {"data": "\ud800"}
+    # WHEN validated THEN it is valid, counted as its JSON escape
+    validate("notification-request", payload)
+    assert is_valid("notification-request", {"data": "\ud800" * 50_000}) is False

@@ -60,9 +60,10 @@ def validate(name: str, payload: Any, *, serialised_size: int | None = None) -> 
     if limit is not None:
         if serialised_size is None:
             # What travels is UTF-8 text: ASCII escaping would count one emoji as 12 bytes, not 4.
-            serialised_size = len(
-                json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-            )
+            # A lone surrogate has no UTF-8 form; it travels as its 6-byte JSON escape, which is
+            # exactly what backslashreplace counts.
+            text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+            serialised_size = len(text.encode("utf-8", "backslashreplace"))
         if serialised_size > limit:
             raise ContractError(name, "", f"is {serialised_size} bytes, over the limit of {limit}")
 
