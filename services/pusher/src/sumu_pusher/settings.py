@@ -48,7 +48,7 @@ class Settings:
     # None = choose from the table's item count (see store.scan_segments_for).
     scan_segments: int | None = None
     # Serve a batch naming many users from one Scan when it reads less than their Queries.
-    selective_scan: bool = True
+    selective_scan: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -75,7 +75,7 @@ class Settings:
             scan_segments=None
             if segments_text == "auto"
             else _integer(environ, "PUSHER_SCAN_SEGMENTS", 1, 1, 1000),
-            selective_scan=_choice(environ, "PUSHER_SELECTIVE_SCAN", ("auto", "never")) == "auto",
+            selective_scan=_choice(environ, "PUSHER_SELECTIVE_SCAN", ("never", "auto")) == "auto",
         )
 
 

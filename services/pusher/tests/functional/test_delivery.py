@@ -157,9 +157,10 @@ def test_users_without_connections_complete_without_posts(stack):
     assert stack.api.total_posts() == 0
 
 
-def test_a_batch_naming_many_users_of_a_small_table_is_served_by_one_scan(stack, capsys):
-    # GIVEN 150 users with two connections each (a table far smaller than 120 Query reads)
-    stack.reconfigure()  # a fresh container: the item count is read from this table
+def test_opt_in_a_batch_naming_many_users_of_a_small_table_is_served_by_one_scan(stack, capsys):
+    # GIVEN the opt-in scan switch, and 150 users with two connections each (a table far
+    # smaller than 120 Query reads)
+    stack.reconfigure(PUSHER_SELECTIVE_SCAN="auto")  # a fresh container: reads this table
     stack.connect_many([(f"user-{n}", f"conn-{n}-{d}") for n in range(150) for d in (1, 2)])
     users = [f"user-{n}" for n in range(120)]
     # WHEN one request names 120 of them, excluding one
@@ -170,8 +171,8 @@ def test_a_batch_naming_many_users_of_a_small_table_is_served_by_one_scan(stack,
     assert invocation_figures(capsys.readouterr().out)["dynamodb_calls"] == 2
 
 
-def test_the_scan_switch_can_be_turned_off(stack, capsys):
-    stack.reconfigure(PUSHER_SELECTIVE_SCAN="never")
+def test_by_default_each_selected_user_gets_its_own_query(stack, capsys):
+    stack.reconfigure()
     stack.connect_many([(f"user-{n}", f"conn-{n}") for n in range(110)])
     handler(sqs_event(request_body("x", users=[f"user-{n}" for n in range(110)])), LambdaContext())
     assert stack.api.total_posts() == 110
