@@ -46,6 +46,7 @@ module "authorizer" {
   algorithms              = var.jwt_algorithms
   leeway_seconds          = var.jwt_leeway_seconds
   context_claims          = var.jwt_context_claims
+  reserved_concurrency    = var.reserved_concurrency.authorizer
   log_retention_days      = var.log_retention_days
   tags                    = local.tags
 }
@@ -60,6 +61,7 @@ module "connections" {
   messages_topic_arn     = module.integration.messages_topic_arn
   messages_queue         = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
   connection_ttl_seconds = var.connection_ttl_seconds
+  reserved_concurrency   = var.reserved_concurrency.connections
   log_retention_days     = var.log_retention_days
   tags                   = local.tags
 }
@@ -94,6 +96,7 @@ module "pusher" {
   apigw_execution_arn     = module.gateway.execution_arn
   stage_name              = module.gateway.stage_name
   concurrency             = var.pusher_concurrency
+  reserved_concurrency    = var.reserved_concurrency.pusher
   log_retention_days      = var.log_retention_days
   tags                    = local.tags
 }
@@ -111,9 +114,10 @@ module "presence" {
     arn        = module.database.table_arn
     stream_arn = module.database.stream_arn
   }
-  messages_topic_arn = module.integration.messages_topic_arn
-  messages_queue     = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
-  alarm_actions      = local.dead_letter_alarm_arns
-  log_retention_days = var.log_retention_days
-  tags               = local.tags
+  messages_topic_arn   = module.integration.messages_topic_arn
+  messages_queue       = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
+  alarm_actions        = local.dead_letter_alarm_arns
+  log_retention_days   = var.log_retention_days
+  reserved_concurrency = var.reserved_concurrency.presence
+  tags                 = local.tags
 }

@@ -44,6 +44,22 @@ variable "log_retention_days" {
   }
 }
 
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions per function (-1 for none). Reservations come out of the account's limit, which must keep 100 unreserved: lower them (or use -1) in accounts with a small limit."
+  type = object({
+    authorizer  = optional(number, 100)
+    connections = optional(number, 200)
+    pusher      = optional(number, 50)
+    presence    = optional(number, 20)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v == -1 || v >= 0])
+    error_message = "Reserved concurrency must be -1 (unreserved) or a non-negative number."
+  }
+}
+
 variable "alarm_actions" {
   description = "Extra ARNs notified by the dead-letter alarms (the CI alert topic is always notified when the pipelines are on)."
   type        = list(string)

@@ -102,12 +102,13 @@ run "rejects_bad_names_and_urls" {
   command = plan
 
   variables {
-    prefix             = "Acme_Prod"
-    apigw_endpoint     = "http://live.example.com"
-    log_retention_days = 42
+    prefix               = "Acme_Prod"
+    apigw_endpoint       = "http://live.example.com"
+    log_retention_days   = 42
+    reserved_concurrency = { pusher = -5 }
   }
 
-  expect_failures = [var.prefix, var.apigw_endpoint, var.log_retention_days]
+  expect_failures = [var.prefix, var.apigw_endpoint, var.log_retention_days, var.reserved_concurrency]
 }
 
 run "rejects_missing_packages" {
