@@ -91,8 +91,10 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = var.kms_key_arn
   publish                        = true
 
-  filename         = var.package.file
-  source_code_hash = var.package.file == null ? null : filebase64sha256(var.package.file)
+  filename = var.package.file
+  # Only the first apply uploads this zip; later applies from a checkout without dist/ must not
+  # fail on a missing file the pipeline has long replaced.
+  source_code_hash = var.package.file == null ? null : try(filebase64sha256(var.package.file), null)
   s3_bucket        = var.package.s3_bucket
   s3_key           = var.package.s3_key
 
@@ -122,13 +124,11 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_lambda_alias" "this" {
-  name             = var.alias_name
-  description      = "Traffic alias, moved by the package pipeline"
-  function_name    = aws_lambda_function.this.function_name
+  name          = var.alias_name
+  description   = "Traffic alias, moved by the package pipeline"
+  function_name = aws_lambda_function.this.function_name
+  # The latest published version: the pipeline publishes and moves the alias on each release, so
+  # Terraform reads the same version back; a configuration change made here (environment,
+  # memory) publishes a new version of the current code and the alias follows it.
   function_version = aws_lambda_function.this.version
-
-  # The pipeline moves the alias after every release; Terraform must not move it back.
-  lifecycle {
-    ignore_changes = [function_version]
-  }
 }
