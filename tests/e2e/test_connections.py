@@ -24,6 +24,21 @@ def test_a_connection_without_a_valid_token_is_refused(live: LiveStack) -> None:
     assert refused.value.response.status_code in {401, 403}
 
 
+@pytest.mark.parametrize("header", ["Authorization", "authorization"])
+def test_a_token_in_the_authorization_header_is_accepted_too(live: LiveStack, header: str) -> None:
+    # GIVEN a client that cannot put its token in the URL (a server-side client, say)
+    token = live.token(unique("hank"))
+    # WHEN it sends the token as a Bearer header THEN the upgrade succeeds and the route works
+    with connect(
+        live.manifest.websocket_url,
+        additional_headers={header: f"Bearer {token}"},
+        open_timeout=20,
+        proxy=None,
+    ) as socket:
+        socket.send(json.dumps({"action": "ping"}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "pong"
+
+
 def test_ping_gets_a_pong_with_the_connection_id(live: LiveStack) -> None:
     socket = live.connect(unique("frank"))
     socket.send(json.dumps({"action": "ping"}))

@@ -140,6 +140,11 @@ class LocalStack:
             GatewayConfig(
                 routes=dict.fromkeys(CONNECTION_ROUTES, config.handlers["connections"]),
                 authorizer=config.handlers["authorizer"],
+                # No identity-source gate: DESIGN.md lets a client carry its token in the
+                # `authorization` query parameter (browsers) or the Authorization header, and a
+                # gate can only require both or one. The authorizer itself answers Unauthorized
+                # (401) when it finds neither; infra/terraform configures the same.
+                identity_sources=(),
                 host=config.host,
                 port=port,
                 stage=config.stage,
