@@ -46,13 +46,14 @@ from sumu_local.stack.manifest import StackManifest
 from websockets.asyncio.client import ClientConnection, connect
 
 # Pusher invocations are serialised on the local stack (one Lambda environment), and a
-# broadcast to 10,000 connections takes a while there: give it Lambda's room rather than
-# the 30 s default, and keep the queues' visibility above it (Lambda's rule) so a long
-# invocation is not redelivered while it runs.
-LOAD_SUMU_TOML = """
+# broadcast to 10,000 connections takes minutes there: give it Lambda's room (up to 900 s)
+# rather than the 30 s default, and keep the queues' visibility above it (Lambda's rule) so a
+# long invocation is not redelivered while it runs.
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+LOAD_SUMU_TOML_TEMPLATE = """
 [timeouts]
-pusher_timeout_seconds = 120
-visibility_timeout_seconds = 150
+pusher_timeout_seconds = {pusher_timeout}
+visibility_timeout_seconds = {visibility}
 idle_timeout_seconds = 3600
 sqs_wait_seconds = 1
 
@@ -60,6 +61,14 @@ sqs_wait_seconds = 1
 PUSHER_CONCURRENCY = "128"
 """
 
+
+def load_sumu_toml(pusher_timeout_seconds: int = 120) -> str:
+    return LOAD_SUMU_TOML_TEMPLATE.format(
+        pusher_timeout=pusher_timeout_seconds, visibility=pusher_timeout_seconds + 30
+    )
+
+
+LOAD_SUMU_TOML = load_sumu_toml()
 CONNECT_CONCURRENCY = 64
 OPEN_TIMEOUT_SECONDS = 60
 
@@ -102,7 +111,7 @@ class LoadReport:
     latency_ms: dict[str, float]
     stack_rss_mb: float
     stack_peak_rss_mb: float
-    dlq_messages: dict[str, int]
+    queue_depths: dict[str, int]
     lost_examples: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -319,11 +328,17 @@ async def drain(sent: dict[int, Sent], clients: Clients, seconds: float) -> None
         await asyncio.sleep(0.5)
 
 
-def dlq_counts(manifest: StackManifest) -> dict[str, int]:
+def queue_depths(manifest: StackManifest) -> dict[str, int]:
+    """Messages left in the notifications queues and their DLQs when the run ends."""
     sqs = aws(manifest, "sqs")
     counts = {}
-    queue_urls = {"notifications_dlq": manifest.notifications_dlq_url}
+    queue_urls = {
+        "notifications_queue": manifest.notifications_queue_url,
+        "notifications_dlq": manifest.notifications_dlq_url,
+    }
     for url in sqs.list_queues().get("QueueUrls", []):
+        if url.endswith("-sns-delivery"):
+            queue_urls["sns_delivery_queue"] = url
         if url.endswith("-sns-delivery-dlq"):
             queue_urls["sns_delivery_dlq"] = url
     for name, url in queue_urls.items():
@@ -391,7 +406,7 @@ async def run_load(manifest: StackManifest, options: LoadOptions) -> LoadReport:
             },
             stack_rss_mb=round(rss, 1),
             stack_peak_rss_mb=round(peak, 1),
-            dlq_messages=await asyncio.to_thread(dlq_counts, manifest),
+            queue_depths=await asyncio.to_thread(queue_depths, manifest),
             lost_examples=[
                 {"connection": index, "notification": notification_id, **_describe(sent, pair)}
                 for pair in lost_pairs[:10]
@@ -426,13 +441,13 @@ def print_table(report: LoadReport) -> None:
         ("notifications sent", ", ".join(f"{k} {v}" for k, v in report.notifications_sent.items())),
         ("expected deliveries", f"{report.expected_deliveries:,}"),
         ("delivered", f"{report.delivered:,}"),
-        ("lost", f"{report.lost:,}"),
+        ("lost (not arrived by the end)", f"{report.lost:,}"),
         ("duplicates", f"{report.duplicates:,}"),
         ("deliveries/s", f"{report.deliveries_per_second:,.1f} over {report.delivery_seconds} s"),
         ("latency p50 / p99 ms", f"{report.latency_ms['p50']} / {report.latency_ms['p99']}"),
         ("latency p90 / max ms", f"{report.latency_ms['p90']} / {report.latency_ms['max']}"),
         ("stack RSS / peak MB", f"{report.stack_rss_mb} / {report.stack_peak_rss_mb}"),
-        ("DLQ messages", ", ".join(f"{k} {v}" for k, v in report.dlq_messages.items())),
+        ("left in queues / DLQs", ", ".join(f"{k} {v}" for k, v in report.queue_depths.items())),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
@@ -447,6 +462,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="selected requests per second")
     parser.add_argument("--broadcast-every", type=float, default=5.0, help="seconds; 0 = none")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--pusher-timeout", type=int, default=120, help="the pusher's Lambda timeout, seconds"
+    )
     parser.add_argument("--report", type=Path, default=Path("load-report.json"))
     parser.add_argument("--workdir", type=Path, help="keep the stack's directory and log here")
     args = parser.parse_args()
@@ -469,7 +487,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temporary:
         workdir = args.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
-        process, manifest = start_sumu_up(workdir, LOAD_SUMU_TOML)
+        process, manifest = start_sumu_up(workdir, load_sumu_toml(args.pusher_timeout))
         try:
             report = asyncio.run(run_load(manifest, options))
         finally:
