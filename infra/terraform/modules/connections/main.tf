@@ -24,7 +24,7 @@ module "function" {
   policy_statements = [
     {
       sid       = "TrackConnections"
-      actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+      actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
       resources = [var.connections_table.arn]
     },
     {

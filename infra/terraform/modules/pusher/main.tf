@@ -25,9 +25,10 @@ module "function" {
 
   policy_statements = [
     {
-      # Query: a user's connections; Scan: broadcasts; DeleteItem: prune connections answering 410.
+      # Query: a user's connections; Scan (sized by DescribeTable's item count): broadcasts;
+      # BatchWriteItem / DeleteItem: prune connections answering 410.
       sid       = "ReadAndPruneConnections"
-      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DeleteItem"]
+      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
       resources = [var.connections_table.arn]
     },
     {

@@ -89,6 +89,11 @@ run "pusher_event_sources_target_the_alias" {
     condition     = contains(flatten([for s in output.policy_statements : s.resources]), "arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*")
     error_message = "The pusher may post only to this API's stage connections."
   }
+
+  assert {
+    condition     = length(setsubtract(["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], flatten([for s in output.policy_statements : s.actions]))) == 0
+    error_message = "The pusher reads connections (Query, Scan sized by DescribeTable) and prunes them in batches."
+  }
 }
 
 run "presence_reads_the_stream_through_the_alias" {
