@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -378,7 +377,7 @@ def read_dlq(
     return found
 
 
-def test_the_stack_still_serves_after_all_of_it(live: LiveStack, tmp_path: Path) -> None:
+def test_the_stack_still_serves_after_all_of_it(live: LiveStack) -> None:
     user = unique("after")
     socket = live.connect(user)
     assert live.connection_id(socket)
