@@ -46,9 +46,9 @@ variable "verify_token_expiration" {
 }
 
 variable "algorithms" {
-  description = "Allowed signing algorithms (JWT_ALGORITHMS); asymmetric only, so a leaked public key cannot forge tokens."
+  description = "Allowed signing algorithms (JWT_ALGORITHMS); asymmetric only, so a leaked public key cannot forge tokens. The default is sumu-authorizer's own."
   type        = list(string)
-  default     = ["RS256"]
+  default     = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 
   validation {
     condition     = length(var.algorithms) > 0 && alltrue([for a in var.algorithms : contains(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"], a)])
@@ -59,11 +59,11 @@ variable "algorithms" {
 variable "leeway_seconds" {
   description = "Clock skew tolerated on exp / nbf / iat (JWT_LEEWAY_SECONDS)."
   type        = number
-  default     = 30
+  default     = 60
 
   validation {
-    condition     = var.leeway_seconds >= 0 && var.leeway_seconds <= 300
-    error_message = "The leeway must be between 0 and 300 seconds."
+    condition     = var.leeway_seconds >= 0 && var.leeway_seconds <= 3600
+    error_message = "The leeway must be between 0 and 3600 seconds."
   }
 }
 

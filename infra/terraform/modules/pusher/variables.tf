@@ -69,8 +69,8 @@ variable "concurrency" {
   default     = 64
 
   validation {
-    condition     = var.concurrency >= 1 && var.concurrency <= 1024
-    error_message = "The pusher concurrency must be between 1 and 1024."
+    condition     = var.concurrency >= 1 && var.concurrency <= 1000
+    error_message = "The pusher concurrency must be between 1 and 1000 (sumu-pusher's bound)."
   }
 }
 

@@ -92,15 +92,15 @@ variable "verify_token_expiration" {
 }
 
 variable "jwt_algorithms" {
-  description = "Allowed JWT signing algorithms (asymmetric only)."
+  description = "Allowed JWT signing algorithms (asymmetric only); the default is sumu-authorizer's own."
   type        = list(string)
-  default     = ["RS256"]
+  default     = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
 }
 
 variable "jwt_leeway_seconds" {
   description = "Clock skew tolerated on token times, in seconds."
   type        = number
-  default     = 30
+  default     = 60
 }
 
 variable "jwt_context_claims" {

@@ -185,8 +185,8 @@ run "authorizer_environment" {
       JWT_ISSUER               = ""
       JWT_AUTHORIZED_AUDIENCES = "app-a,app-b"
       JWT_VERIFY_EXPIRATION    = "false"
-      JWT_ALGORITHMS           = "RS256"
-      JWT_LEEWAY_SECONDS       = "30"
+      JWT_ALGORITHMS           = "RS256,RS384,RS512,PS256,ES256,ES384,EdDSA"
+      JWT_LEEWAY_SECONDS       = "60"
       JWT_CONTEXT_CLAIMS       = "email"
     })
     error_message = "The authorizer must get its DESIGN.md environment."
