@@ -74,7 +74,9 @@ class Canary:
         url = (
             f"{self.live.manifest.websocket_url}?authorization={quote(self.live.token(self.user))}"
         )
-        self.socket = connect(url, open_timeout=20, proxy=None, ping_interval=None, max_queue=None)
+        self.socket = connect(
+            url, open_timeout=20, proxy=None, ping_interval=None, max_queue=None, legacy=True
+        )
         self.live.sockets.append(self.socket)
         self.live.connection_id(self.socket)
 
