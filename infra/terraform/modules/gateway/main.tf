@@ -26,7 +26,7 @@ resource "aws_apigatewayv2_authorizer" "this" {
   name             = "${var.prefix}-jwt"
   authorizer_type  = "REQUEST"
   authorizer_uri   = var.authorizer_lambda.alias_invoke_arn
-  identity_sources = var.identity_sources
+  identity_sources = length(var.identity_sources) > 0 ? var.identity_sources : null
 }
 
 resource "aws_apigatewayv2_integration" "connections" {

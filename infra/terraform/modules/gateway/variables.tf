@@ -33,12 +33,12 @@ variable "authorizer_lambda" {
 }
 
 variable "identity_sources" {
-  description = "Where the authorizer reads the token; the seed's clients send it as the `authorization` query parameter."
+  description = "Request parameters API Gateway requires before it calls the authorizer (all must be present, else 401). Empty by default: the authorizer reads the token from the `authorization` query parameter (browsers, the seed's clients) or the `Authorization` header, and answers 401 itself when neither is there; a gate could only demand one of them, or both."
   type        = list(string)
-  default     = ["route.request.querystring.authorization"]
+  default     = []
 
   validation {
-    condition     = length(var.identity_sources) > 0 && alltrue([for s in var.identity_sources : can(regex("^route\\.request\\.(querystring|header)\\.", s))])
+    condition     = alltrue([for s in var.identity_sources : can(regex("^route\\.request\\.(querystring|header)\\.", s))])
     error_message = "Identity sources must be route.request.querystring.* or route.request.header.* expressions."
   }
 }

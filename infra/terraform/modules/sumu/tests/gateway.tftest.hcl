@@ -84,8 +84,8 @@ run "routes_and_selection" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_authorizer.this.authorizer_type == "REQUEST" && aws_apigatewayv2_authorizer.this.identity_sources == toset(["route.request.querystring.authorization"]) && aws_apigatewayv2_authorizer.this.authorizer_uri == var.authorizer_lambda.alias_invoke_arn
-    error_message = "The authorizer must be a REQUEST authorizer reading ?authorization= and invoking the authorizer alias."
+    condition     = aws_apigatewayv2_authorizer.this.authorizer_type == "REQUEST" && aws_apigatewayv2_authorizer.this.identity_sources == null && aws_apigatewayv2_authorizer.this.authorizer_uri == var.authorizer_lambda.alias_invoke_arn
+    error_message = "The authorizer must be a REQUEST authorizer with no identity-source gate (it reads ?authorization= or the Authorization header itself) invoking the authorizer alias."
   }
 
   assert {
