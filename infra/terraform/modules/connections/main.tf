@@ -9,7 +9,7 @@ module "function" {
   package              = var.package
   kms_key_arn          = var.kms_key_arn
   memory_size          = 256
-  timeout              = 10
+  timeout              = 15 # send/publish retry SQS/SNS for up to ~12 s (sumu-connections README); API Gateway waits 29 s
   reserved_concurrency = var.reserved_concurrency
   log_retention_days   = var.log_retention_days
   tags                 = var.tags
