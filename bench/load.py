@@ -109,6 +109,7 @@ class LoadReport:
     deliveries_per_second: float
     delivery_seconds: float
     latency_ms: dict[str, float]
+    latency_p50_p99_ms_by_kind: dict[str, list[float]]
     stack_rss_mb: float
     stack_peak_rss_mb: float
     queue_depths: dict[str, int]
@@ -375,6 +376,12 @@ async def run_load(manifest: StackManifest, options: LoadOptions) -> LoadReport:
             for pair in expected
             if pair in clients.first_seen
         ]
+        by_kind: dict[str, list[float]] = {}
+        for pair, latency in zip(
+            (pair for pair in expected if pair in clients.first_seen), latencies, strict=True
+        ):
+            kind = "selected" if sent[pair[1]].kind == "selected" else "broadcast/all-but"
+            by_kind.setdefault(kind, []).append(latency)
         duplicates = sum(count - 1 for count in clients.received.values() if count > 1)
         unexpected = sum(1 for pair in clients.received if pair not in expected_set)
         lost_pairs = [pair for pair in expected if pair not in clients.received]
@@ -403,6 +410,10 @@ async def run_load(manifest: StackManifest, options: LoadOptions) -> LoadReport:
                 "p99": round(percentile(latencies, 0.99), 1),
                 "max": round(max(latencies, default=float("nan")), 1),
                 "mean": round(statistics.fmean(latencies), 1) if latencies else float("nan"),
+            },
+            latency_p50_p99_ms_by_kind={
+                kind: [round(percentile(values, 0.5), 1), round(percentile(values, 0.99), 1)]
+                for kind, values in sorted(by_kind.items())
             },
             stack_rss_mb=round(rss, 1),
             stack_peak_rss_mb=round(peak, 1),
@@ -446,6 +457,10 @@ def print_table(report: LoadReport) -> None:
         ("deliveries/s", f"{report.deliveries_per_second:,.1f} over {report.delivery_seconds} s"),
         ("latency p50 / p99 ms", f"{report.latency_ms['p50']} / {report.latency_ms['p99']}"),
         ("latency p90 / max ms", f"{report.latency_ms['p90']} / {report.latency_ms['max']}"),
+        *(
+            (f"  {kind} p50 / p99 ms", f"{p50} / {p99}")
+            for kind, (p50, p99) in report.latency_p50_p99_ms_by_kind.items()
+        ),
         ("stack RSS / peak MB", f"{report.stack_rss_mb} / {report.stack_peak_rss_mb}"),
         ("left in queues / DLQs", ", ".join(f"{k} {v}" for k, v in report.queue_depths.items())),
     ]
