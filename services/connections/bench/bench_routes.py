@@ -22,6 +22,7 @@ from sumu_connections.client_frame import read_client_frame
 from sumu_connections.handler import handler
 from sumu_testkit import start_moto_server
 from sumu_testkit.moto import aws_environment
+from sumu_testkit.tables import create_connections_table
 
 ROUND_TIME_LIMIT_SECONDS = 20.0
 
@@ -96,18 +97,7 @@ def main() -> None:
 
 def route_rows(rounds: int) -> list[str]:
     dynamodb, sqs, sns = (boto3.client(name) for name in ("dynamodb", "sqs", "sns"))
-    dynamodb.create_table(
-        TableName="bench",
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_connections_table(dynamodb, "bench")
     os.environ["CONNECTIONS_TABLE_NAME"] = "bench"
     os.environ["MESSAGES_QUEUE_URL"] = sqs.create_queue(QueueName="bench")["QueueUrl"]
     os.environ["MESSAGES_TOPIC_ARN"] = sns.create_topic(Name="bench")["TopicArn"]

@@ -19,6 +19,7 @@ import pytest
 from sumu_connections import handler
 from sumu_contracts import validate
 from sumu_testkit import MotoServer
+from sumu_testkit.tables import create_connections_table
 
 REQUEST_TIME_MS = 1_795_000_000_123
 CONNECTED_AT_MS = 1_795_000_000_000
@@ -205,22 +206,7 @@ def create_stack(moto: MotoServer) -> Stack:
     sqs = boto3.client("sqs", region_name=moto.region)
     sns = boto3.client("sns", region_name=moto.region)
     table_name = "sumu-connections"
-    dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
-    )
+    create_connections_table(dynamodb, table_name, ttl=True)
     queue_url = sqs.create_queue(QueueName="sumu-messages")["QueueUrl"]
     topic_arn = sns.create_topic(Name="sumu-messages")["TopicArn"]
     subscribers = {}

@@ -25,6 +25,7 @@ from sumu_presence.aws import DynamoConnectionsTable, QueuePublisher
 from sumu_presence.handler import Runtime, handle_batch
 from sumu_presence.settings import Settings
 from sumu_testkit.moto import apply_environment, aws_environment, start_moto_server
+from sumu_testkit.tables import create_connections_table
 
 BATCH_SIZES = (1, 10, 100)
 ROUNDS = 5
@@ -72,18 +73,7 @@ def moto_runtimes() -> Callable[[], Runtime]:
     """A table, and a factory of runtimes that each send to a new queue."""
     dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
     table_name = f"connections-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_connections_table(dynamodb, table_name)
     table = DynamoConnectionsTable(dynamodb, table_name)
 
     def make_runtime() -> Runtime:

@@ -15,6 +15,7 @@ from sumu_contracts import validate
 from sumu_presence.aws import DynamoConnectionsTable, QueuePublisher, TopicPublisher
 from sumu_presence.handler import Runtime, container_runtime
 from sumu_presence.settings import Settings
+from sumu_testkit.tables import create_connections_table
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 MAX_READS = 50  # every read loop is bounded
@@ -34,19 +35,7 @@ class ConnectionsStream:
     def create(cls, view_type: str = "NEW_AND_OLD_IMAGES") -> ConnectionsStream:
         dynamodb = boto3.client("dynamodb")
         table_name = f"connections-{uuid.uuid4().hex[:8]}"
-        description = dynamodb.create_table(
-            TableName=table_name,
-            KeySchema=[
-                {"AttributeName": "user_id", "KeyType": "HASH"},
-                {"AttributeName": "connection_id", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "connection_id", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type},
-        )["TableDescription"]
+        description = create_connections_table(dynamodb, table_name, stream_view_type=view_type)
         stream = cls(
             table_name=table_name,
             stream_arn=description["LatestStreamArn"],

@@ -35,6 +35,7 @@ from sumu_pusher.handler import handler
 from sumu_pusher.runtime import close_thread_runtime
 from sumu_testkit import free_port
 from sumu_testkit.moto import apply_environment, aws_environment
+from sumu_testkit.tables import create_connections_table
 
 STANDIN = Path(__file__).resolve().parents[1] / "tests" / "pusher_standin.py"
 DATA = {"type": "notification", "message": "benchmark", "padding": "x" * 200}
@@ -82,18 +83,7 @@ def scenarios() -> list[Scenario]:
 
 def create_table(name: str, connections: list[tuple[str, str]]) -> None:
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_connections_table(dynamodb, name)
     now = int(time.time())
     for start in range(0, len(connections), 25):
         requests = [

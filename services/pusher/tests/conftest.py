@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from sumu_testkit.tables import create_connections_table
 
 # The stand-in and event factories are plain modules beside this file (tests are not a package).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -103,18 +104,7 @@ def stack(
     """GIVEN an empty table, an empty DLQ and a management API that answers 200."""
     management_api.reset()
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_connections_table(dynamodb, TABLE)
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     for name, value in {
