@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import boto3
@@ -182,12 +182,24 @@ def start_sumu_up(
             break
         lines.append(line)
         if line.strip() == "ready":
-            # Keep draining stdout so the stack never blocks on a full pipe.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
+            # Keep draining stdout so the stack never blocks on a full pipe, into a file: the
+            # handlers' JSON log lines (the pusher's per-invocation figures) are what explains
+            # a failed or slow run.
+            stdout_log = workdir / "sumu-up.stdout.log"
+            threading.Thread(
+                target=_copy_lines, args=(process.stdout, stdout_log), daemon=True
+            ).start()
             return process, StackManifest.read(workdir / ".sumu" / "stack.json")
     stop_sumu_up(process)
     log_text = (workdir / "sumu-up.log").read_text("utf-8")[-4000:]
     pytest.fail(f"sumu up did not print ready: {''.join(lines)}\n{log_text}")
+
+
+def _copy_lines(source: IO[str], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as sink:
+        for line in source:
+            sink.write(line)
+            sink.flush()
 
 
 def stop_sumu_up(
