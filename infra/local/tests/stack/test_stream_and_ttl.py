@@ -50,6 +50,27 @@ def test_inserts_and_removes_arrive_in_order_as_lambda_records(aws_env: Any) -> 
     assert poller.poll_once() == 0
 
 
+def test_after_a_read_error_the_shard_resumes_after_the_last_delivered_record(
+    aws_env: Any,
+) -> None:
+    # GIVEN a connection whose INSERT was already delivered
+    aws = clients()
+    stack = resources(aws)
+    recorder = Recorder()
+    poller = stream_source(aws, recorder, stack, ServiceDeletions())
+    table = stack.connections_table
+    aws["dynamodb"].put_item(TableName=table, Item=connection_item("alice", "c1", 2_000_000_000))
+    assert poller.poll_once() == 1
+    # WHEN reading fails (the shard iterators are dropped, as run() does) and a REMOVE follows
+    poller._iterators.clear()
+    aws["dynamodb"].delete_item(
+        TableName=table, Key={"user_id": {"S": "alice"}, "connection_id": {"S": "c1"}}
+    )
+    # THEN only the REMOVE is read again: nothing from before the error is replayed
+    assert poller.poll_once() == 1
+    assert [record["eventName"] for record in recorder.records] == ["INSERT", "REMOVE"]
+
+
 def test_a_failed_record_is_retried_with_everything_after_it(aws_env: Any) -> None:
     # GIVEN a function that reports the second record of its first batch as failed
     aws = clients()

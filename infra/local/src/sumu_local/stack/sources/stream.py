@@ -36,6 +36,9 @@ class StreamEventSource:
     poll_seconds: float = 0.05
     max_retries: int = 10
     _iterators: dict[str, str | None] = field(default_factory=dict)
+    # The last sequence number handed on (delivered or skipped) per shard: after a read error the
+    # shard is reopened just after it, so no record is delivered twice or lost.
+    _positions: dict[str, str] = field(default_factory=dict)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -44,7 +47,7 @@ class StreamEventSource:
                     stop.wait(self.poll_seconds)
             except Exception:
                 logger.exception("reading stream %s failed", self.stream_arn)
-                self._iterators.clear()  # start again from the shards' current positions
+                self._iterators.clear()  # reopen each shard after its last delivered record
                 stop.wait(1.0)
 
     def poll_once(self, stop: threading.Event | None = None) -> int:
@@ -59,6 +62,7 @@ class StreamEventSource:
             records = response.get("Records", [])
             if records:
                 self._deliver([self._record(record) for record in records], stop)
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
                 read += len(records)
             self._iterators[shard_id] = response.get("NextShardIterator")
         return read
@@ -67,10 +71,15 @@ class StreamEventSource:
         # moto keeps one shard per table and never splits it, so the shard list is read once.
         shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in shards.get("Shards", []):
-            self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType="TRIM_HORIZON",
+            shard_id = shard["ShardId"]
+            position = self._positions.get(shard_id)
+            where = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+                if position
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            self._iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, **where
             )["ShardIterator"]
 
     def _deliver(self, records: list[dict[str, Any]], stop: threading.Event | None) -> None:
