@@ -6,6 +6,7 @@ and every module imported here is paid on a cold start.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -77,7 +78,9 @@ def fetch_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> FetchedDocum
             cache_control = response.headers.get("Cache-Control")
     except urllib.error.HTTPError as error:
         raise FetchError(f"{url} answered HTTP {error.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    # http.client.HTTPException: a malformed answer (BadStatusLine, IncompleteRead) is an outage
+    # of the key endpoint like any other, so the keys already known keep working.
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
         raise FetchError(f"{url} failed: {type(error).__name__}: {error}") from None
     try:
         document = json.loads(bytes(body), parse_constant=_reject_constant)

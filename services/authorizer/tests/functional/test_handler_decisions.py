@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 
 import pytest
 from joserfc.jwk import RSAKey
@@ -195,7 +196,27 @@ def test_no_authorized_audiences_accepts_any_audience(
 
 # --- Deny: claims ------------------------------------------------------------------------------
 
-NOW = int(time.time())
+
+@dataclass(frozen=True)
+class FromNow:
+    """A NumericDate relative to the moment the test runs, not to collection time: a suite that
+    runs long (or late in a bigger run) must not age an "expired 30 s ago" case past the leeway."""
+
+    seconds: float
+
+    def resolve(self) -> float:
+        return int(time.time()) + self.seconds
+
+
+class _Now:
+    def __add__(self, seconds: float) -> FromNow:
+        return FromNow(seconds)
+
+    def __sub__(self, seconds: float) -> FromNow:
+        return FromNow(-seconds)
+
+
+NOW = _Now()
 
 
 @pytest.mark.parametrize(
@@ -234,6 +255,7 @@ def test_claim_rules(
     expected: str,
 ) -> None:
     handler = configure(**env)
+    claims = {name: v.resolve() if isinstance(v, FromNow) else v for name, v in claims.items()}
     assert effect(handler(connect_event(mint(**claims)), None)) == expected
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 from sumu_authorizer.key_source import FetchError, fetch_json, max_age
 from sumu_authorizer.key_store import RefetchBudget
@@ -35,3 +38,24 @@ def test_refetch_budget_allows_a_burst_then_one_per_refill() -> None:
     assert budget.take(21) is True
     assert budget.take(22) is False
     assert [budget.take(1000) for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_malformed_http_answer_is_a_fetch_error() -> None:
+    # GIVEN a key endpoint on 127.0.0.1 that answers something that is not HTTP
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def answer_garbage() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"GARBAGE\r\n\r\n")
+
+        server = threading.Thread(target=answer_garbage, daemon=True)
+        server.start()
+        # WHEN the keys are fetched THEN it is a FetchError (an outage), not BadStatusLine
+        with pytest.raises(FetchError, match="BadStatusLine"):
+            fetch_json(f"http://127.0.0.1:{port}/jwks.json")
+        server.join(timeout=5)

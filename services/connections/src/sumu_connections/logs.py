@@ -14,7 +14,12 @@ logger = logging.getLogger("sumu_connections")
 # Lambda's runtime leaves the root logger at WARNING unless its log level is configured; the
 # refusals logged at INFO are wanted by default. AWS_LAMBDA_LOG_LEVEL still wins when set:
 # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
-logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper())
+# Lambda also knows TRACE and FATAL, which the logging module does not: map them, and fall back
+# to INFO on anything else, so a log-level setting can never break a cold start.
+_LAMBDA_LEVELS = {"TRACE": logging.DEBUG, "FATAL": logging.CRITICAL}
+_level_name = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper()
+_level = _LAMBDA_LEVELS.get(_level_name, logging.getLevelName(_level_name))
+logger.setLevel(_level if isinstance(_level, int) else logging.INFO)
 
 
 def log_event(level: int, event: str, **fields: Any) -> None:

@@ -57,12 +57,10 @@ def build_user_message(
         body = encode_body(message)
     except RecursionError:
         return Refusal("invalid_frame", "the message is nested too deeply", 400, action=action)
-    # The contract's own attributes. Only they are dumped: message_attributes() would also dump
-    # the body through pydantic, which costs time on big bodies and fails on deep ones.
     model = UserMessageModel.build(
         body=message, user_id=user_id, timestamp_ms=timestamp_ms, source=_SOURCES[action]
     )
-    attributes: dict[str, dict[str, str]] = model.attributes.to_json_dict()
+    attributes = model.message_attributes()
     size = len(body.encode("utf-8")) + sum(
         len(name) + len(value["DataType"]) + len(value["StringValue"].encode("utf-8"))
         for name, value in attributes.items()

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import importlib
+import logging
+
 import pytest
+from sumu_connections import logs
 from sumu_connections.settings import DEFAULT_CONNECTION_TTL_SECONDS, SettingsError, load_settings
 
 
@@ -42,3 +46,24 @@ def test_every_variable_is_read():
 def test_a_missing_or_bad_variable_is_named(environ, named):
     with pytest.raises(SettingsError, match=named):
         load_settings(environ)
+
+
+@pytest.mark.parametrize(
+    ("lambda_level", "expected"),
+    [
+        ("TRACE", logging.DEBUG),
+        ("FATAL", logging.CRITICAL),
+        ("warn", logging.WARNING),
+        ("nonsense", logging.INFO),
+    ],
+)
+def test_any_lambda_log_level_imports_the_logs_module(
+    monkeypatch: pytest.MonkeyPatch, lambda_level: str, expected: int
+) -> None:
+    # GIVEN Lambda's log level set to one of its own names (TRACE is not a logging level)
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", lambda_level)
+    # WHEN the module is imported on a cold start THEN it sets a level instead of failing
+    reloaded = importlib.reload(logs)
+    assert reloaded.logger.level == expected
+    monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL")
+    importlib.reload(logs)

@@ -21,7 +21,7 @@ from sumu_presence.watchdog import PresencePublisher
 CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 

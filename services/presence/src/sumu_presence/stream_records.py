@@ -122,7 +122,8 @@ def _epoch_seconds(parent: dict[str, Any], name: str) -> int | float:
     value = parent.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Malformed(f"{name} is missing or not a number")
-    if not math.isfinite(value) or value < 0:
+    # math.isfinite raises OverflowError on integers beyond a float (10**400): malformed too.
+    if value < 0 or (isinstance(value, float) and not math.isfinite(value)) or value > 1e12:
         raise _Malformed(f"{name} is not a finite epoch time")
     return value
 

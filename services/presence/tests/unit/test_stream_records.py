@@ -100,6 +100,8 @@ def broken(path: str, value: object) -> dict[str, Any]:
         (broken("dynamodb.ApproximateCreationDateTime", True), "not a number"),
         (broken("dynamodb.ApproximateCreationDateTime", float("nan")), "not a finite epoch"),
         (broken("dynamodb.ApproximateCreationDateTime", -1), "not a finite epoch"),
+        (broken("dynamodb.ApproximateCreationDateTime", 10**400), "not a finite epoch"),
+        (broken("dynamodb.ApproximateCreationDateTime", float("inf")), "not a finite epoch"),
     ],
 )
 def test_a_malformed_record_is_set_aside_with_its_reason(record, reason):

@@ -124,7 +124,6 @@ def _valid_request(record: InboundRecord) -> dict[str, Any] | Rejection:
     except ContractError as error:
         return Rejection(record, "contract_violation", str(error), error.pointer)
     except (ValueError, RecursionError) as error:
-        # Also text JSON escaping a lone surrogate ("\ud800"), which no UTF-8 post can carry.
         return Rejection(record, "invalid_json", f"the body is not usable JSON: {error}")
     valid: dict[str, Any] = request
     return valid
@@ -135,6 +134,8 @@ def _payload(record: InboundRecord, data: Any) -> bytes | Rejection:
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         encoded = payload.encode("utf-8")
     except (ValueError, RecursionError) as error:
+        # UnicodeEncodeError (a ValueError) too: data holding a lone surrogate ("\ud800") is
+        # valid JSON text, but no UTF-8 post can carry it.
         return Rejection(record, "invalid_json", f"data cannot be serialised: {error}", "/data")
     if len(encoded) > MAX_POST_BYTES:
         return Rejection(

@@ -85,7 +85,7 @@ class PusherRuntime:
         # 5xx and connection errors with jittered exponential backoff.
         # https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
         aws_config = AioConfig(
-            retries={"mode": "standard", "max_attempts": 5},
+            retries={"mode": "standard", "total_max_attempts": 5},
             max_pool_connections=settings.concurrency,
             connect_timeout=5,
             read_timeout=10,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from sumu_pusher.fanout import for_each_bounded
 
@@ -34,4 +35,13 @@ def test_at_most_limit_tasks_exist_and_items_are_drawn_lazily():
 
 
 def test_nothing_to_do_returns_at_once():
-    asyncio.run(for_each_bounded([], 3, lambda item: asyncio.sleep(1)))
+    called = []
+
+    async def action(item):
+        called.append(item)
+        await asyncio.sleep(1)
+
+    started = time.monotonic()
+    asyncio.run(for_each_bounded([], 3, action))
+    assert called == []
+    assert time.monotonic() - started < 0.5
