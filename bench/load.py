@@ -45,7 +45,7 @@ from sumu_local.stack.issuer import TokenIssuer, load_key
 from sumu_local.stack.manifest import StackManifest
 from websockets.asyncio.client import ClientConnection, connect
 
-# Pusher invocations are serialised on the local stack (one Lambda environment), and a
+# The local stack runs few pusher invocations at once (two SQS pollers, the SNS source), and a
 # broadcast to 10,000 connections takes minutes there: give it Lambda's room (up to 900 s)
 # rather than the 30 s default, and keep the queues' visibility above it (Lambda's rule) so a
 # long invocation is not redelivered while it runs.

@@ -139,6 +139,15 @@ def test_demo_notify_validates_then_sends(running: tuple[StackThread, StackManif
     status, answer = post(f"{manifest.demo_url}demo/notify", {"users": ["bob"], "data": 1})
     assert status == 200
     assert answer["messageId"]
+    # a cross-site form POST (text/plain, sent by browsers without a preflight) is refused
+    form_post = urllib.request.Request(  # noqa: S310 - loopback
+        f"{manifest.demo_url}demo/notify",
+        data=b'{"data": "from another site"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(form_post, timeout=10)  # noqa: S310 - loopback
+    assert refused.value.code == 415
 
 
 def test_the_cli_notifies_a_listener_and_reads_online_users(

@@ -45,11 +45,32 @@ DEFAULT_HANDLERS = {
     "presence": "sumu_presence.handler.handler",
 }
 LOCAL_AUDIENCE = "sumu-local"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")  # IPv4: the stack probes and prints IPv4 URLs
 
 
 class ConfigError(ValueError):
     """A sumu.toml or flag value the stack cannot run with."""
+
+
+# What AWS accepts (SQS ReceiveMessage takes 1-10 messages and waits 0-20 s; a stream batch is
+# 1-10,000 records) and what the gateway and functions need (a duration of 0 would close every
+# connection or cut every invocation at once). Unlisted settings only have to be >= 0.
+_SMALLEST_DURATION = 0.001
+TIMEOUT_BOUNDS: dict[str, tuple[float, float | None]] = {
+    "connection_ttl_seconds": (1, None),
+    "idle_timeout_seconds": (_SMALLEST_DURATION, None),
+    "max_duration_seconds": (_SMALLEST_DURATION, None),
+    "integration_timeout_seconds": (_SMALLEST_DURATION, None),
+    "pusher_timeout_seconds": (_SMALLEST_DURATION, 900),
+    "presence_timeout_seconds": (_SMALLEST_DURATION, 900),
+    "visibility_timeout_seconds": (1, 43_200),
+    "max_receive_count": (1, 1000),
+    "sqs_batch_size": (1, 10),
+    "sqs_wait_seconds": (0, 20),
+    "sqs_pollers": (1, 100),
+    "stream_batch_size": (1, 10_000),
+    "ttl_sweep_seconds": (_SMALLEST_DURATION, None),
+}
 
 
 @dataclass(frozen=True)
@@ -190,5 +211,9 @@ def _timeouts(table: dict[str, Any], source: str) -> Timeouts:
     for key, value in table.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"{source}: [timeouts] {key} must be a non-negative number")
+        low, high = TIMEOUT_BOUNDS.get(key, (0, None))
+        if value < low or (high is not None and value > high):
+            allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise ConfigError(f"{source}: [timeouts] {key} must be {allowed}, got {value}")
         values[key] = types[key](value)
     return Timeouts(**values)

@@ -44,7 +44,7 @@ def load_handler(dotted_path: str) -> Handler:
 
 @dataclass
 class LocalFunction:
-    """One Lambda function: a handler, its timeout, one invocation at a time."""
+    """One Lambda function: a handler and its timeout, invoked by the stack's event sources."""
 
     name: str
     handler_path: str

@@ -69,6 +69,10 @@ class DemoBackend:
         return web.json_response({"users": users})
 
     async def notify(self, request: web.Request) -> web.Response:
+        # Only JSON bodies: a cross-site form POST (text/plain, no preflight) from any page in
+        # the user's browser must not be able to notify through the local stack.
+        if request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType(text="the body must be application/json")
         try:
             document = await request.json()
         except json.JSONDecodeError:
