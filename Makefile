@@ -17,7 +17,8 @@ help:
 bootstrap:
 	@tools/bootstrap
 
-up: bootstrap
+up:
+	@SUMU_SKIP_BROWSER=1 tools/bootstrap
 	$(UV) run --frozen sumu up
 
 test: bootstrap

@@ -57,6 +57,11 @@ def test_the_zip_holds_no_path_of_the_build_machine(
             name for name in names if name.endswith((".pth", "direct_url.json", "uv_cache.json"))
         ]
         assert f"sumu_{service}/handler.py" in names
+        assert not [name for name in names if name.startswith("bin/")]  # console scripts
+        # and no byte of any entry names this checkout or the build's temporary folders
+        marks = (str(ROOT).encode(), b"sumu-lambda-")
+        leaking = [name for name in names if any(mark in zf.read(name) for mark in marks)]
+        assert leaking == []
         # Bytecode for Lambda's read-only /var/task, compiled by Python 3.12 (cpython-312).
         assert f"sumu_{service}/__pycache__/handler.cpython-312.pyc" in names
         assert "sumu_contracts/schemas/notification-request.v1.schema.json" in names

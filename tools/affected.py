@@ -2,8 +2,9 @@
 
     python tools/affected.py origin/main...HEAD      (or: make affected RANGE=...)
 
-A package is affected by a change to its own folder, to contracts/ (everyone validates against
-them), or to uv.lock when the pinned versions of its own runtime dependency closure changed
+A package is affected by a change to its own folder, to contracts/, tools/ or the root
+pyproject.toml (shared by everyone), to the services it runs (sumu-local, the Terraform check),
+or to uv.lock when the pinned versions of its own runtime dependency closure changed
 (compared from the lock file at both ends of the range, so a bump of a dev tool or of another
 package's dependency does not rebuild it). Prints one package folder per line.
 """
@@ -24,7 +25,15 @@ PACKAGES = {
     "infra/local": "sumu-local",
     "infra/terraform": None,
 }
-SHARED = ("contracts/",)
+# Everyone validates against the contracts and is built and checked by the same tools and
+# shared ruff / mypy settings.
+SHARED = ("contracts/", "tools/", "pyproject.toml")
+# Packages that run other packages' code: sumu-local serves the four services' handlers, and the
+# Terraform check builds their Lambda zips.
+RUNS = {
+    "infra/local": ("services/",),
+    "infra/terraform": ("services/",),
+}
 
 
 def _git(*args: str) -> str:
@@ -66,7 +75,7 @@ def affected(revision_range: str) -> list[str]:
     old_lock, new_lock = (_lock_at(base), _lock_at(head)) if lock_changed else ({}, {})
     result = []
     for folder, name in PACKAGES.items():
-        own = any(path.startswith(f"{folder}/") for path in changed)
+        own = any(path.startswith((f"{folder}/", *RUNS.get(folder, ()))) for path in changed)
         shared = any(path.startswith(SHARED) for path in changed)
         locked = bool(
             lock_changed

@@ -69,6 +69,8 @@ def _strip_machine_metadata(target: Path) -> None:
             path.unlink()
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache)
+    # Console scripts: nothing runs them in Lambda, and their shebang names this machine's Python.
+    shutil.rmtree(target / "bin", ignore_errors=True)
 
 
 def _write_zip(source: Path, zip_path: Path) -> None:
@@ -168,11 +170,8 @@ def _compile_bytecode(target: Path) -> None:
     """
     python = lambda_python()
     if python is None:
-        print(
-            f"lambda_zip: no python{LAMBDA_PYTHON} here; the zip ships without bytecode",
-            file=sys.stderr,
-        )
-        return
+        # Without it the zip would differ from machine to machine: refuse rather than guess.
+        sys.exit(f"lambda_zip: no python{LAMBDA_PYTHON} on this machine to compile the bytecode")
     _run(
         python,
         "-m",

@@ -328,7 +328,7 @@ bodies = st.one_of(
     max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batch=st.lists(bodies, min_size=12, max_size=12))
-def test_random_notification_requests_go_to_their_targets_or_to_the_dlq_with_a_reason(
+def test_random_notification_requests_reach_the_dlq_with_a_reason_exactly_when_invalid(
     live: LiveStack, canary: Canary, batch: list[str]
 ) -> None:
     # GIVEN a backend sending random bodies (some valid requests) to the notifications queue
