@@ -1,0 +1,435 @@
+"""Cold start of the four Lambda handlers, as a user pays it: import plus first event, over the SDK.
+
+    python3 -m uv run --frozen python bench/cold_start.py [--repeats 3] [--only connections]
+
+For each handler and each kind of event it serves, a FRESH interpreter (a subprocess) imports
+the handler module and serves that one event against a moto server on 127.0.0.1 (resources
+created here first). Each kind gets its own interpreter because one Lambda function serves every
+kind, so any of them can be the first event of a new container. The SDK baseline is the import
+of the handler's AWS SDK alone in another fresh interpreter (``import boto3`` for connections
+and presence, ``import aiobotocore.session, aiobotocore.config`` for the pusher); the authorizer
+calls no AWS API, so its baseline is 0 ms and its whole import + first event counts. Timings
+start after the interpreter is up (``python -X importtime`` shows what a row imports).
+
+    over-SDK ms = import ms + first-event ms - SDK-import ms   (medians; target <= 100 ms)
+
+The pusher posts to a stub management API on 127.0.0.1 (moto has no stage-prefixed one); the
+authorizer fetches its keys from a JWKS server on 127.0.0.1 that holds a key generated here and
+verifies an RS256 token signed with it. Every loop is bounded; the run takes about a minute on
+the shared 2-core machine with the default 3 repeats. Asserts nothing: exit status 0 always,
+unless a handler fails its event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TARGET_MS = 100.0
+MAX_REPEATS = 10
+CHILD_TIMEOUT_SECONDS = 60
+STAGE = "mvp"
+
+# Runs in the fresh interpreter. json / sys / time / importlib are imported before the clock
+# starts, in the SDK baseline too, so both sides pay the same start-up.
+CHILD = r"""
+import importlib, json, sys, time
+spec = json.loads(sys.argv[1])
+
+class Context:
+    function_name = "cold-start-bench"
+    aws_request_id = "cold-start-request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:cold-start-bench"
+    def __init__(self):
+        self._deadline = time.monotonic() + 30
+    def get_remaining_time_in_millis(self):
+        return int((self._deadline - time.monotonic()) * 1000)
+
+started = time.perf_counter()
+for name in spec["modules"]:
+    module = importlib.import_module(name)
+imported = time.perf_counter()
+first_event_ms = None
+outcome = None
+if spec.get("event") is not None:
+    response = module.handler(spec["event"], Context())
+    first_event_ms = (time.perf_counter() - imported) * 1000
+    outcome = json.dumps(response, default=str)[:300]
+print(json.dumps({
+    "import_ms": (imported - started) * 1000,
+    "first_event_ms": first_event_ms,
+    "outcome": outcome,
+}))
+"""
+
+
+@dataclass
+class Case:
+    handler: str  # short name: authorizer, connections, pusher, presence
+    kind: str
+    event: dict[str, Any]
+    environment: dict[str, str]
+    expect: str  # a substring the handler's response must hold, so a failure cannot pass as fast
+
+
+@dataclass
+class Samples:
+    import_ms: list[float] = field(default_factory=list)
+    first_event_ms: list[float] = field(default_factory=list)
+
+
+SDK_MODULES = {
+    "authorizer": [],
+    "connections": ["boto3"],
+    "presence": ["boto3"],
+    "pusher": ["aiobotocore.session", "aiobotocore.config"],
+}
+HANDLER_MODULES = {name: f"sumu_{name}.handler" for name in SDK_MODULES}
+
+
+def run_child(modules: list[str], event: dict[str, Any] | None, env: dict[str, str]) -> Any:
+    spec = json.dumps({"modules": modules, "event": event})
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{modules} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# ---- servers on 127.0.0.1 -------------------------------------------------------------------
+
+
+@contextmanager
+def http_server(routes: dict[str, bytes], post_status: int = 200) -> Iterator[str]:
+    """GET path -> body from ``routes``; any POST answers ``post_status`` (the management API)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = routes.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(post_status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+def websocket_event(route_key: str, body: str | None = None) -> dict[str, Any]:
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    context = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "connectionId": "Y29sZC1zdGFydA=",
+        "requestId": "cold-start-request",
+        "stage": STAGE,
+        "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+        "requestTimeEpoch": int(time.time() * 1000),
+        "connectedAt": int(time.time() * 1000),
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": "cold-start-bench"},
+        "authorizer": {"principalId": "bench-user"},
+    }
+    event: dict[str, Any] = {"requestContext": context}
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def connections_cases(env: dict[str, str]) -> list[Case]:
+    message = json.dumps({"text": "x" * 200})
+    frames = {
+        "ping": '{"action": "ping"}',
+        "send": f'{{"action": "send", "message": {message}}}',
+        "publish": f'{{"action": "publish", "message": {message}}}',
+        "$default": "not json",
+    }
+    cases = [Case("connections", "$connect", websocket_event("$connect"), env, "200")]
+    cases += [
+        Case("connections", kind, websocket_event(kind, frame), env, "statusCode")
+        for kind, frame in frames.items()
+    ]
+    cases.append(Case("connections", "$disconnect", websocket_event("$disconnect"), env, "200"))
+    return cases
+
+
+def stream_record(kind: str, sequence_number: str) -> dict[str, Any]:
+    keys = {"user_id": {"S": "bench-user"}, "connection_id": {"S": "Y29sZC1zdGFydA="}}
+    image = {**keys, "connected_at": {"N": "1795000000000"}, "delete_at": {"N": "1795007200"}}
+    dynamodb: dict[str, Any] = {
+        "ApproximateCreationDateTime": int(time.time()),
+        "Keys": keys,
+        "SequenceNumber": sequence_number,
+        "SizeBytes": 120,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    dynamodb["NewImage" if kind == "INSERT" else "OldImage"] = image
+    return {
+        "eventID": f"event-{sequence_number}",
+        "eventName": kind,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": dynamodb,
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/bench/stream/2026",
+    }
+
+
+def presence_cases(env: dict[str, str]) -> list[Case]:
+    return [
+        Case("presence", kind, {"Records": [stream_record(kind, sequence)]}, env, "batchItem")
+        for kind, sequence in (("INSERT", "100000000000000000001"), ("REMOVE", "200000000000001"))
+    ]
+
+
+def pusher_cases(env: dict[str, str]) -> list[Case]:
+    def sqs(body: dict[str, Any]) -> dict[str, Any]:
+        record = {
+            "messageId": "cold-start-message",
+            "receiptHandle": "handle",
+            "body": json.dumps(body),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:notifications",
+            "awsRegion": "us-east-1",
+        }
+        return {"Records": [record]}
+
+    sns_record = {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:notifications:sub",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "cold-start-sns",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:notifications",
+            "Message": json.dumps({"users": ["bench-user"], "data": {"n": 1}}),
+            "Timestamp": "2026-11-27T12:00:00.000Z",
+            "MessageAttributes": {},
+        },
+    }
+    return [
+        Case("pusher", "sqs selected", sqs({"users": ["bench-user"], "data": {"n": 1}}), env, "[]"),
+        Case("pusher", "sqs broadcast", sqs({"data": {"n": 2}}), env, "[]"),
+        Case("pusher", "sns selected", {"Records": [sns_record]}, env, "[]"),
+    ]
+
+
+def authorizer_cases(env: dict[str, str], token: str) -> list[Case]:
+    method_arn = f"arn:aws:execute-api:us-east-1:123456789012:abcdef1234/{STAGE}/$connect"
+
+    def event(authorization: str) -> dict[str, Any]:
+        return {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "headers": {"Host": "abcdef1234.execute-api.us-east-1.amazonaws.com"},
+            "queryStringParameters": {"authorization": authorization},
+            "requestContext": {
+                "routeKey": "$connect",
+                "eventType": "CONNECT",
+                "connectionId": "Y29sZC1zdGFydA=",
+            },
+        }
+
+    forged = token[: token.rindex(".") + 1] + ("A" if token[-1] != "A" else "B") * 20
+    return [
+        Case("authorizer", "$connect allow", event(token), env, "Allow"),
+        Case("authorizer", "$connect deny", event(forged), env, "Deny"),
+    ]
+
+
+def signing_material(issuer: str, audience: str) -> tuple[bytes, str]:
+    """(JWKS document, RS256 token for bench-user), from an RSA key generated for this run."""
+    from joserfc import jwt  # noqa: PLC0415 - only the authorizer's rows need it
+    from joserfc.jwk import RSAKey  # noqa: PLC0415
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "cold-start-1"})
+    jwks = {"keys": [{**key.as_dict(private=False), "use": "sig", "alg": "RS256"}]}
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "sub": "bench-user", "iat": now, "exp": now + 3600}
+    token = jwt.encode({"alg": "RS256", "kid": "cold-start-1", "typ": "JWT"}, claims, key)
+    return json.dumps(jwks).encode(), token
+
+
+# ---- resources on moto ----------------------------------------------------------------------
+
+
+def create_resources(base_env: dict[str, str]) -> dict[str, str]:
+    import boto3  # noqa: PLC0415 - the parent's own import, never timed
+    from sumu_testkit.tables import create_connections_table  # noqa: PLC0415
+
+    def client(name: str) -> Any:
+        return boto3.client(
+            name, endpoint_url=base_env["AWS_ENDPOINT_URL"], region_name="us-east-1"
+        )
+
+    dynamodb, sqs, sns = client("dynamodb"), client("sqs"), client("sns")
+    create_connections_table(dynamodb, "bench-connections", stream_view_type="NEW_AND_OLD_IMAGES")
+    # One stored connection, so the pusher's selected and broadcast rows post once each.
+    dynamodb.put_item(
+        TableName="bench-connections",
+        Item={
+            "user_id": {"S": "bench-user"},
+            "connection_id": {"S": "c3RvcmVk"},
+            "connected_at": {"N": str(int(time.time() * 1000) - 60_000)},
+            "delete_at": {"N": str(int(time.time()) + 7200)},
+        },
+    )
+    return {
+        "CONNECTIONS_TABLE_NAME": "bench-connections",
+        "MESSAGES_QUEUE_URL": sqs.create_queue(QueueName="bench-messages")["QueueUrl"],
+        "MESSAGES_TOPIC_ARN": sns.create_topic(Name="bench-messages")["TopicArn"],
+    }
+
+
+# ---- report ---------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def print_table(
+    cases: list[Case], samples: dict[tuple[str, str], Samples], sdk: dict[str, list[float]]
+) -> None:
+    header = (
+        "| handler | event kind | import ms | first-event ms | SDK-import ms | over-SDK ms "
+        "| target ms | result |"
+    )
+    print(header)
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for case in cases:
+        measured = samples[(case.handler, case.kind)]
+        import_ms = median(measured.import_ms)
+        first_ms = median(measured.first_event_ms)
+        sdk_ms = median(sdk[case.handler])
+        over = import_ms + first_ms - sdk_ms
+        verdict = "pass" if over <= TARGET_MS else "FAIL"
+        print(
+            f"| {case.handler} | {case.kind} | {import_ms:.1f} | {first_ms:.1f} | {sdk_ms:.1f} "
+            f"| {over:.1f} | {TARGET_MS:.0f} | {verdict} |"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help=f"1..{MAX_REPEATS} (median)")
+    parser.add_argument("--only", choices=sorted(SDK_MODULES), action="append")
+    args = parser.parse_args()
+    repeats = max(1, min(args.repeats, MAX_REPEATS))
+    chosen = args.only or ["authorizer", "connections", "pusher", "presence"]
+
+    from sumu_testkit import start_moto_server  # noqa: PLC0415
+    from sumu_testkit.moto import aws_environment  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log, one line a call
+    moto = start_moto_server()
+    issuer, audience = "https://issuer.cold-start.test", "cold-start-client"
+    jwks_body, token = signing_material(issuer, audience)
+    try:
+        with (
+            http_server({"/.well-known/jwks.json": jwks_body}) as jwks_base,
+            http_server({}) as management_base,
+        ):
+            base_env = {
+                key: value for key, value in os.environ.items() if not key.startswith("AWS_")
+            }
+            base_env.update(aws_environment(moto.endpoint_url))
+            os.environ.update(aws_environment(moto.endpoint_url))  # the parent's boto3 too
+            resources = create_resources(base_env)
+            common = {**base_env, **resources}
+            environments = {
+                "authorizer": {
+                    **base_env,
+                    "JWT_ISSUER_JWKS_URI": f"{jwks_base}/.well-known/jwks.json",
+                    "JWT_ISSUER": issuer,
+                    "JWT_AUTHORIZED_AUDIENCES": audience,
+                },
+                "connections": common,
+                "presence": {**common, "PRESENCE_SOURCE": "queue"},
+                "pusher": {**common, "APIGW_ENDPOINT": f"{management_base}/{STAGE}"},
+            }
+            builders = {
+                "authorizer": lambda: authorizer_cases(environments["authorizer"], token),
+                "connections": lambda: connections_cases(environments["connections"]),
+                "pusher": lambda: pusher_cases(environments["pusher"]),
+                "presence": lambda: presence_cases(environments["presence"]),
+            }
+            cases = [case for name in chosen for case in builders[name]()]
+            samples = {(case.handler, case.kind): Samples() for case in cases}
+            sdk: dict[str, list[float]] = {name: [] for name in chosen}
+            started = time.monotonic()
+            for _ in range(repeats):  # interleaved, so a burst of load spreads over every row
+                for name in chosen:
+                    sdk_ms = (
+                        run_child(SDK_MODULES[name], None, base_env)["import_ms"]
+                        if SDK_MODULES[name]
+                        else 0.0
+                    )
+                    sdk[name].append(sdk_ms)
+                for case in cases:
+                    result = run_child(
+                        [HANDLER_MODULES[case.handler]], case.event, case.environment
+                    )
+                    if case.expect not in (result["outcome"] or ""):
+                        raise RuntimeError(
+                            f"{case.handler} {case.kind}: unexpected response {result['outcome']}"
+                        )
+                    samples[(case.handler, case.kind)].import_ms.append(result["import_ms"])
+                    samples[(case.handler, case.kind)].first_event_ms.append(
+                        result["first_event_ms"]
+                    )
+    finally:
+        moto.stop()
+
+    load = os.getloadavg()[0]
+    print(
+        f"cold start: median of {repeats} fresh interpreters per row, "
+        f"{time.monotonic() - started:.0f} s, load average {load:.1f}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print_table(cases, samples, sdk)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
