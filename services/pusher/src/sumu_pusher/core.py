@@ -92,6 +92,15 @@ async def process_batch(
             rejections.append(parsed)
         else:
             deliveries.append(Delivery(parsed))
+            if parsed.empty_audience:
+                figures.empty_audience += 1
+                # Not an error to retry or dead-letter: the request is valid and reached its
+                # (empty) audience. The line lets an operator find the backend that sent it.
+                log_event(
+                    "WARN",
+                    "empty users list: the request reaches nobody (a broadcast has no users key)",
+                    **_record_fields(record),
+                )
 
     gone: list[Connection] = []
     try:

@@ -39,13 +39,19 @@ class InboundRecord:
 
 @dataclass(frozen=True)
 class NotificationJob:
-    """A valid notification request: who gets ``payload`` (users already deduplicated)."""
+    """A valid notification request: who gets ``payload`` (users already deduplicated).
+
+    ``broadcast``: the request has no ``users`` key. ``empty_audience``: it has one, and it is
+    the empty list, so it reaches nobody (a recipient list that came out empty must never mean
+    "everyone").
+    """
 
     record: InboundRecord
     broadcast: bool
     users: tuple[str, ...]
     excluded: frozenset[str]
     payload: bytes
+    empty_audience: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,11 @@ def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
     )
     return NotificationJob(
         record=record,
-        broadcast=not request.get("users"),
+        broadcast="users" not in request,
         users=users,
         excluded=excluded,
         payload=payload,
+        empty_audience=request.get("users") == [],
     )
 
 

@@ -22,6 +22,7 @@ NAMESPACE = "SUMU"
 class InvocationFigures:
     records: int = 0
     invalid: int = 0
+    empty_audience: int = 0  # requests with "users": [], which reach nobody
     dead_lettered: int = 0
     incomplete: int = 0
     connections_targeted: int = 0

@@ -105,7 +105,8 @@ def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[s
             continue
         request = json.loads(record["body"])
         excluded = set(request.get("exclude_users") or ())
-        users = request.get("users") or list(CONNECTIONS)
+        # A request without users is a broadcast; an empty list reaches nobody.
+        users = request["users"] if "users" in request else list(CONNECTIONS)
         canonical = json.dumps(request["data"], sort_keys=True)
         for user in set(users) - excluded:
             for connection_id in CONNECTIONS.get(user, ()):

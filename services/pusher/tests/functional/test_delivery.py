@@ -7,6 +7,7 @@ import json
 from pusher_events import (
     LambdaContext,
     invocation_figures,
+    log_lines,
     request_body,
     sns_event,
     sqs_event,
@@ -39,16 +40,32 @@ def test_broadcast_reaches_every_connection(stack, capsys):
     stack.connect("alice", "a1", "a2")
     stack.connect("bob", "b1")
     stack.connect("carol", "c1")
-    # WHEN a broadcast (no users) and a broadcast with an empty users list arrive
-    response = handler(
-        sqs_event(request_body("one"), request_body("two", users=[])), LambdaContext()
-    )
+    # WHEN two broadcasts (no users) arrive
+    response = handler(sqs_event(request_body("one"), request_body("two")), LambdaContext())
     # THEN every connection got both, from one shared Scan
     assert response == {"batchItemFailures": []}
     for connection_id in ("a1", "a2", "b1", "c1"):
         assert sorted(stack.api.received(connection_id)) == ["one", "two"]
     figures = invocation_figures(capsys.readouterr().out)
     assert figures["dynamodb_calls"] == 1  # one Scan page, shared by both
+
+
+def test_an_empty_users_list_reaches_nobody(stack, capsys):
+    # GIVEN two users connected
+    stack.connect("alice", "a1")
+    stack.connect("bob", "b1")
+    # WHEN a request names an empty list of users (a backend's filter came out empty)
+    event = sqs_event(request_body("private", users=[]))
+    response = handler(event, LambdaContext())
+    # THEN nobody receives it, it is neither retried nor dead-lettered, and it is counted + logged
+    assert response == {"batchItemFailures": []}
+    assert stack.api.total_posts() == 0
+    assert stack.dead_letters() == []
+    lines = log_lines(capsys.readouterr().out)
+    figures = [line for line in lines if "_aws" in line][-1]
+    assert (figures["empty_audience"], figures["dynamodb_calls"]) == (1, 0)
+    [logged] = [line for line in lines if line.get("message", "").startswith("empty users")]
+    assert logged["message_id"] == event["Records"][0]["messageId"]
 
 
 def test_broadcast_excluding_150_users_skips_exactly_them(stack):

@@ -43,11 +43,17 @@ def test_a_request_whose_users_are_all_excluded_targets_nobody():
     assert (job.broadcast, job.users) == (False, ())
 
 
-@pytest.mark.parametrize("users", [None, []])
-def test_no_users_or_an_empty_list_is_a_broadcast(users):
-    job = job_of(request_body(1, users=users))
+def test_a_request_without_users_is_a_broadcast():
+    job = job_of(request_body(1))
     assert isinstance(job, NotificationJob)
     assert job.broadcast
+
+
+def test_an_empty_users_list_reaches_nobody_and_is_not_a_broadcast():
+    # An empty recipient list computed by a backend must never mean "everyone" (issue 13).
+    job = job_of(request_body(1, users=[]))
+    assert isinstance(job, NotificationJob)
+    assert (job.broadcast, job.users, job.empty_audience) == (False, (), True)
 
 
 def test_the_payload_is_the_data_as_compact_utf8_json():
