@@ -244,6 +244,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, jwks_server: JwksServer) -> Itera
         "JWT_LEEWAY_SECONDS",
         "JWT_CONTEXT_CLAIMS",
         "AUTHORIZED_APIS",
+        "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -1,36 +1,55 @@
 """Lambda entry point of the WebSocket $connect REQUEST authorizer.
 
-Module level imports only what the interpreter already holds: joserfc pulls in cryptography's
-x509 and serialization modules (most of a cold start), so they load on the first invocation,
-together with the settings, which are read and validated once per container.
+Everything the first token would otherwise pay happens here, at import: that is Lambda's init
+phase, which provisioned concurrency and SnapStart run before any request arrives
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). The settings are
+read and validated, joserfc and the HTTP client are imported, joserfc's algorithm models are
+built and the issuer's keys are fetched, so a first $connect only verifies a signature.
+
+A bad environment does not crash the import: the SettingsError is logged at init and raised again
+by every invocation. API Gateway answers any authorizer error other than "Unauthorized" with a
+500, so a misconfigured authorizer lets nobody in and says so on every $connect
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/call-api-with-api-gateway-lambda-authorization.html).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 
-# typing.TYPE_CHECKING would import typing (and re) on a cold start; mypy treats this name alike.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from sumu_authorizer.authorizer import Authorizer
-    from sumu_authorizer.decision import AuthorizerResponse
+from sumu_authorizer.audit import log_event
+from sumu_authorizer.authorizer import Authorizer
+from sumu_authorizer.decision import AuthorizerResponse
+from sumu_authorizer.settings import SettingsError, load_settings
 
-_container: list[Authorizer] = []  # the one Authorizer of this container, once built
+
+def start(environ: Mapping[str, str]) -> Authorizer | SettingsError:
+    """The container's authorizer with its keys fetched, or why the environment cannot make one."""
+    try:
+        authorizer = Authorizer(load_settings(environ))
+    except SettingsError as error:
+        log_event(logging.ERROR, "settings_error", reason=str(error))
+        return error
+    authorizer.key_store.prefetch()
+    return authorizer
+
+
+_container = start(os.environ)  # module scope: runs once per container, in the init phase
 
 
 def authorizer() -> Authorizer:
-    """The container's authorizer; a bad environment raises SettingsError naming the variable."""
-    if not _container:
-        from sumu_authorizer.authorizer import Authorizer  # noqa: PLC0415 -- deferred, see above
-        from sumu_authorizer.settings import load_settings  # noqa: PLC0415
-
-        _container.append(Authorizer(load_settings(os.environ)))
-    return _container[0]
+    """The container's authorizer; raises SettingsError (naming the variable) if there is none."""
+    if isinstance(_container, SettingsError):
+        log_event(logging.ERROR, "settings_error", reason=str(_container))
+        raise SettingsError(str(_container))
+    return _container
 
 
 def reset() -> None:
-    """Forget the container's authorizer, so the next call re-reads the environment (tests)."""
-    _container.clear()
+    """Start the container again from the current environment (tests, the local stack's reloads)."""
+    global _container  # noqa: PLW0603 -- the one per-container singleton, replaced on purpose
+    _container = start(os.environ)
 
 
 def handler(event: object, context: object) -> AuthorizerResponse:

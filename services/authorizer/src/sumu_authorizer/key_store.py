@@ -73,6 +73,17 @@ class KeyStore:
         self._budget = RefetchBudget(REFETCH_BURST, REFETCH_REFILL_SECONDS, clock())
         self._lock = threading.Lock()  # the local stack may call the handler from threads
 
+    def prefetch(self) -> None:
+        """Fetch the keys ahead of the first token (Lambda's init phase).
+
+        A failure here is logged like any refresh, but sets no backoff: the first token tries
+        again at once, so a key endpoint that was not up yet when the container started (the
+        local stack starts its functions and its JWKS server side by side) costs nobody a Deny.
+        """
+        with self._lock:
+            self._refresh(self._clock())
+            self._retry_at = 0.0
+
     def candidates(self, kid: str | None) -> tuple[VerificationKey, ...]:
         """Keys that may verify a token with this kid: refreshed when stale, refetched if unknown."""
         now = self._clock()

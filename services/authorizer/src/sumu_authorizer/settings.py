@@ -16,6 +16,10 @@ DEFAULT_LEEWAY_SECONDS = 60
 # API Gateway puts principalId and integrationLatency beside the context keys in
 # requestContext.authorizer, so a claim of that name would shadow them.
 RESERVED_CONTEXT_KEYS = frozenset({"principalId", "integrationLatency"})
+# Without an issuer or an audience, a signature from the JWKS would be enough to get in; some key
+# sets sign for many tenants (Firebase's x509 map signs the tokens of every Firebase project), so
+# that must be an explicit choice, never what an incomplete configuration does.
+ALLOW_ANY_ISSUER_AND_AUDIENCE = "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -34,6 +38,7 @@ class Settings:
     leeway_seconds: int
     context_claims: tuple[str, ...]
     authorized_apis: tuple[str, ...]
+    allow_any_issuer_and_audience: bool = False
 
 
 def _comma_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -95,6 +100,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         )
     if jwks_uri is None:
         _http_url(environ, "JWT_ISSUER")  # discovery needs an http(s) issuer
+    audiences = frozenset(_comma_list(environ, "JWT_AUTHORIZED_AUDIENCES"))
+    allow_any = _boolean(environ, ALLOW_ANY_ISSUER_AND_AUDIENCE, default=False)
+    if issuer is None and not audiences and not allow_any:
+        raise SettingsError(
+            "neither JWT_ISSUER nor JWT_AUTHORIZED_AUDIENCES is set: any token signed by the keys "
+            "of JWT_ISSUER_JWKS_URI would be allowed, whoever it was issued by or for. Set one of "
+            f"them, or {ALLOW_ANY_ISSUER_AND_AUDIENCE}=true if that is really wanted"
+        )
     context_claims = tuple(
         name
         for name in _comma_list(environ, "JWT_CONTEXT_CLAIMS")
@@ -103,10 +116,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
         jwks_uri=jwks_uri,
         issuer=issuer,
-        audiences=frozenset(_comma_list(environ, "JWT_AUTHORIZED_AUDIENCES")),
+        audiences=audiences,
         verify_expiration=_boolean(environ, "JWT_VERIFY_EXPIRATION", default=True),
         algorithms=_algorithms(environ),
         leeway_seconds=_leeway(environ),
         context_claims=tuple(dict.fromkeys(context_claims)),
         authorized_apis=_comma_list(environ, "AUTHORIZED_APIS"),
+        allow_any_issuer_and_audience=allow_any,
     )

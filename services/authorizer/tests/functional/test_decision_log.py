@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from sumu_authorizer.settings import SettingsError
 
 from ..conftest import Configure, Mint, connect_event
 
@@ -82,3 +83,21 @@ def test_an_unexpected_failure_denies_and_logs_only_the_error_type(
         "method_arn": line["method_arn"],
     }
     assert all(token.split(".")[2] not in record.getMessage() for record in caplog.records)
+
+
+def test_a_settings_error_is_logged_at_init_and_on_every_invocation(
+    configure: Configure, mint: Mint, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an environment that cannot make an authorizer
+    with caplog.at_level(logging.INFO, logger="sumu_authorizer"):
+        handler = configure(JWT_ISSUER=None, JWT_AUTHORIZED_AUDIENCES=None)
+        init_lines = decision_lines(caplog)
+        # WHEN two $connects arrive
+        for _ in range(2):
+            with pytest.raises(SettingsError):
+                handler(connect_event(mint()), None)
+    # THEN the container said so when it started, at ERROR, and again on each invocation
+    assert [line["event"] for line in init_lines] == ["settings_error"]
+    assert "JWT_AUTHORIZED_AUDIENCES" in str(init_lines[0]["reason"])
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 3

@@ -398,18 +398,20 @@ def test_a_token_without_kid_is_tried_against_every_key(configure: Configure, mi
 def test_malformed_tokens_are_denied_without_fetching_keys(
     configure: Configure, jwks_server: JwksServer, token: str
 ) -> None:
-    handler = configure()
+    handler = configure()  # fetches the keys once, at init
+    fetched_at_init = list(jwks_server.requests)
     assert effect(handler(connect_event(token), None)) == "Deny"
-    assert jwks_server.requests == []
+    assert jwks_server.requests == fetched_at_init
 
 
 def test_an_oversized_but_otherwise_valid_token_is_denied(
     configure: Configure, mint: Mint, jwks_server: JwksServer
 ) -> None:
     handler = configure()
+    fetched_at_init = list(jwks_server.requests)
     token = mint(padding="p" * 8192)
     assert effect(handler(connect_event(token), None)) == "Deny"
-    assert jwks_server.requests == []
+    assert jwks_server.requests == fetched_at_init
 
 
 def test_a_non_string_credential_is_denied(configure: Configure) -> None:
@@ -473,6 +475,56 @@ def test_missing_key_source_is_a_clear_configuration_error(
     handler = configure(JWT_ISSUER_JWKS_URI=None, JWT_ISSUER=None)
     with pytest.raises(SettingsError, match="JWT_ISSUER_JWKS_URI"):
         handler(connect_event(mint()), None)
+
+
+@pytest.mark.parametrize("url", ["jwks_url", "x509_url"])
+def test_a_key_url_alone_fails_every_invocation_loudly(
+    configure: Configure, mint: Mint, jwks_server: JwksServer, url: str
+) -> None:
+    # GIVEN keys but neither an issuer nor an audience (Firebase's x509 URL signs every
+    # Firebase project's tokens: this configuration would let any of their users in)
+    handler = configure(
+        JWT_ISSUER_JWKS_URI=getattr(jwks_server, url),
+        JWT_ISSUER=None,
+        JWT_AUTHORIZED_AUDIENCES=None,
+    )
+    # WHEN tokens arrive, valid ones or none at all
+    # THEN every invocation raises the settings error naming both variables (a 500 through API
+    # Gateway, never an Allow), and the container never even fetched the keys
+    for event in (connect_event(mint()), connect_event(mint(iss="x", aud="y")), connect_event()):
+        with pytest.raises(SettingsError, match="JWT_ISSUER nor JWT_AUTHORIZED_AUDIENCES"):
+            handler(event, None)
+    assert jwks_server.requests == []
+
+
+def test_the_explicit_opt_out_allows_any_issuer_and_audience(
+    configure: Configure, mint: Mint
+) -> None:
+    handler = configure(
+        JWT_ISSUER=None, JWT_AUTHORIZED_AUDIENCES=None, JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE="true"
+    )
+    token = mint(iss="https://any.example", aud="any-app")
+    assert effect(handler(connect_event(token), None)) == "Allow"
+
+
+@pytest.mark.parametrize(
+    ("env", "claims", "expected"),
+    [
+        ({"JWT_ISSUER": None}, {"iss": "https://other.example"}, "Allow"),
+        ({"JWT_ISSUER": None}, {"aud": "other-app"}, "Deny"),
+        ({"JWT_AUTHORIZED_AUDIENCES": None}, {"aud": "other-app"}, "Allow"),
+        ({"JWT_AUTHORIZED_AUDIENCES": None}, {"iss": "https://other.example"}, "Deny"),
+    ],
+)
+def test_an_issuer_or_an_audience_alone_is_a_usable_configuration(
+    configure: Configure,
+    mint: Mint,
+    env: dict[str, str | None],
+    claims: dict[str, object],
+    expected: str,
+) -> None:
+    handler = configure(**env)
+    assert effect(handler(connect_event(mint(**claims)), None)) == expected
 
 
 def test_a_key_published_without_kid_verifies_a_token_that_names_one(

@@ -3,13 +3,15 @@ from __future__ import annotations
 import pytest
 from sumu_authorizer.settings import DEFAULT_ALGORITHMS, SettingsError, load_settings
 
-JWKS = {"JWT_ISSUER_JWKS_URI": "https://issuer.example/.well-known/jwks.json"}
+JWKS_URI = {"JWT_ISSUER_JWKS_URI": "https://issuer.example/.well-known/jwks.json"}
+JWKS = JWKS_URI | {"JWT_ISSUER": "https://issuer.example/"}
 
 
 def test_defaults() -> None:
     settings = load_settings(JWKS)
     assert settings.jwks_uri == JWKS["JWT_ISSUER_JWKS_URI"]
-    assert settings.issuer is None
+    assert settings.issuer == "https://issuer.example/"
+    assert settings.allow_any_issuer_and_audience is False
     assert settings.audiences == frozenset()
     assert settings.verify_expiration is True
     assert settings.algorithms == frozenset(DEFAULT_ALGORITHMS)
@@ -41,6 +43,41 @@ def test_an_issuer_alone_is_enough_for_discovery() -> None:
     assert settings.issuer == "https://issuer.example/"
 
 
+def test_a_jwks_uri_alone_is_refused_naming_issuer_and_audiences() -> None:
+    # GIVEN only a key URL (Firebase's x509 map signs every Firebase project's tokens)
+    # WHEN the settings are read THEN they are refused, naming both variables and the opt-out
+    with pytest.raises(SettingsError) as refused:
+        load_settings(JWKS_URI)
+    message = str(refused.value)
+    assert "JWT_ISSUER" in message
+    assert "JWT_AUTHORIZED_AUDIENCES" in message
+    assert "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE=true" in message
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off", ""])
+def test_an_opt_out_that_is_not_true_still_refuses(value: str) -> None:
+    with pytest.raises(SettingsError, match="JWT_AUTHORIZED_AUDIENCES"):
+        load_settings(JWKS_URI | {"JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE": value})
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"JWT_ISSUER": "https://issuer.example/"},
+        {"JWT_AUTHORIZED_AUDIENCES": "my-app"},
+        {"JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE": "true"},
+    ],
+)
+def test_an_issuer_an_audience_or_the_explicit_opt_out_is_enough(env: dict[str, str]) -> None:
+    settings = load_settings(JWKS_URI | env)
+    assert settings.allow_any_issuer_and_audience is ("JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE" in env)
+
+
+def test_an_audience_list_of_only_commas_is_no_audience() -> None:
+    with pytest.raises(SettingsError, match="JWT_AUTHORIZED_AUDIENCES"):
+        load_settings(JWKS_URI | {"JWT_AUTHORIZED_AUDIENCES": " , ,"})
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -52,6 +89,7 @@ def test_an_issuer_alone_is_enough_for_discovery() -> None:
         (JWKS | {"JWT_LEEWAY_SECONDS": "-1"}, "JWT_LEEWAY_SECONDS"),
         (JWKS | {"JWT_ALGORITHMS": "HS256"}, "JWT_ALGORITHMS"),
         (JWKS | {"JWT_ALGORITHMS": "RS256,none"}, "JWT_ALGORITHMS"),
+        (JWKS | {"JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE": "sure"}, "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE"),
     ],
 )
 def test_a_bad_environment_names_the_variable(env: dict[str, str], variable: str) -> None:

@@ -1,0 +1,153 @@
+"""Cold start as a user pays it: a fresh interpreter imports the handler and serves its first token.
+
+    python3 -m uv run --frozen python services/authorizer/bench/cold_start.py [--runs N]
+
+Each run is a new interpreter that times, from the inside, (1) ``import sumu_authorizer.handler``
+(Lambda's init phase: settings, key prefetch, joserfc) and (2) the first invocation with a valid
+RS256 token (the first $connect). Their sum is the cold cost over a bare interpreter: the
+authorizer has no AWS SDK, so the baseline subtracted is Python's own start-up, which is
+excluded by timing inside the process (``python -c pass`` is printed for reference).
+
+Two bytecode cases, because the difference is most of the cost: ``with .pyc`` is what Lambda
+runs (the zip ships compiled bytecode, tools/lambda_zip.py; here a warmed PYTHONPYCACHEPREFIX in a
+temporary directory, so the shared .venv is never written), ``without .pyc`` compiles every
+module from source on each start (this machine's default, PYTHONDONTWRITEBYTECODE=1).
+
+The JWKS is served over 127.0.0.1 by a thread of this process, so a fetch costs no network time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+ISSUER = "https://issuer.bench.example"
+AUDIENCE = "bench"
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/mvp/$connect"
+CHILD_TIMEOUT_SECONDS = 60
+
+COLD_CONTAINER = """
+import json, sys, time
+started, cpu_started = time.perf_counter(), time.process_time()
+import sumu_authorizer.handler as module
+imported, cpu_imported = time.perf_counter(), time.process_time()
+modules_after_import = set(sys.modules)
+event = {"methodArn": sys.argv[2], "queryStringParameters": {"authorization": sys.argv[1]}}
+response = module.handler(event, None)
+done, cpu_done = time.perf_counter(), time.process_time()
+assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow", response
+print(json.dumps({
+    "import": (imported - started) * 1000, "import_cpu": (cpu_imported - cpu_started) * 1000,
+    "first": (done - imported) * 1000, "first_cpu": (cpu_done - cpu_imported) * 1000,
+    "total": (done - started) * 1000, "total_cpu": (cpu_done - cpu_started) * 1000,
+    "imported_by_first_token": len(set(sys.modules) - modules_after_import),
+}))
+"""
+
+
+def serve_jwks(document: bytes) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "max-age=3600")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+
+
+def run_child(code: str, args: list[str], env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=CHILD_TIMEOUT_SECONDS,
+    ).stdout
+
+
+def startup_ms(env: dict[str, str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run_child("pass", [], env)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def cold_runs(env: dict[str, str], token: str, runs: int) -> dict[str, float]:
+    samples = [json.loads(run_child(COLD_CONTAINER, [token, METHOD_ARN], env)) for _ in range(runs)]
+    return {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per case")
+    runs = max(1, min(parser.parse_args().runs, 100))
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "bench-rsa"})
+    server, jwks_url = serve_jwks(json.dumps({"keys": [key.as_dict(private=False)]}).encode())
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 3600}
+    token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key, algorithms=["RS256"])
+    base = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+    } | {
+        "JWT_ISSUER_JWKS_URI": jwks_url,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUTHORIZED_AUDIENCES": AUDIENCE,
+    }
+    with tempfile.TemporaryDirectory(prefix="sumu-authorizer-pyc-") as pycache:
+        cases = {
+            "with .pyc (as the Lambda zip ships)": base | {"PYTHONPYCACHEPREFIX": pycache},
+            "without .pyc (compiled on each start)": base | {"PYTHONDONTWRITEBYTECODE": "1"},
+        }
+        run_child(COLD_CONTAINER, [token, METHOD_ARN], cases["with .pyc (as the Lambda zip ships)"])
+        results = {name: cold_runs(env, token, runs) for name, env in cases.items()}
+        startup = startup_ms(cases["with .pyc (as the Lambda zip ships)"], runs)
+    server.shutdown()
+
+    print(f"sumu-authorizer cold start, median of {runs} fresh interpreters (ms, wall / CPU)")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"interpreter start-up alone (`python -c pass`, wall, reference): {startup:.1f} ms\n")
+    header = ("case", "import (init)", "first token", "import + first token", "goal")
+    rows = [
+        (
+            name,
+            f"{result['import']:.1f} / {result['import_cpu']:.1f}",
+            f"{result['first']:.1f} / {result['first_cpu']:.1f}",
+            f"{result['total']:.1f} / {result['total_cpu']:.1f}",
+            "<= 100",
+        )
+        for name, result in results.items()
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    for row in [header, tuple("-" * width for width in widths), *rows]:
+        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    modules = {name: int(result["imported_by_first_token"]) for name, result in results.items()}
+    print(f"\nmodules first imported by the first token (not at init): {modules}")
+
+
+if __name__ == "__main__":
+    main()
