@@ -23,6 +23,8 @@ from sumu_pusher.runtime import close_thread_runtime, thread_runtime
 from sumu_pusher.settings import Settings
 
 TABLE = "sumu-connections"
+# Records of connections opened well before the prune grace period (their $connect is over).
+ESTABLISHED_S = 600.0
 DLQ = "sumu-notifications-dlq"
 
 
@@ -45,14 +47,16 @@ class PusherStack:
                 self.monkeypatch.setenv(name, value)
         close_thread_runtime()
 
-    def connect(self, user_id: str, *connection_ids: str) -> None:
+    def connect(self, user_id: str, *connection_ids: str, age_s: float = ESTABLISHED_S) -> None:
+        """Connection records whose ``$connect`` ran ``age_s`` seconds ago (0: still running)."""
         for connection_id in connection_ids:
-            self.dynamodb.put_item(TableName=TABLE, Item=_item(user_id, connection_id))
+            self.dynamodb.put_item(TableName=TABLE, Item=_item(user_id, connection_id, age_s))
 
     def connect_many(self, items: list[tuple[str, str]]) -> None:
         for start in range(0, len(items), 25):
             requests = [
-                {"PutRequest": {"Item": _item(*item)}} for item in items[start : start + 25]
+                {"PutRequest": {"Item": _item(*item, ESTABLISHED_S)}}
+                for item in items[start : start + 25]
             ]
             self.dynamodb.batch_write_item(RequestItems={TABLE: requests})
 
@@ -75,13 +79,13 @@ class PusherStack:
         return messages
 
 
-def _item(user_id: str, connection_id: str) -> dict[str, Any]:
-    now = int(time.time())
+def _item(user_id: str, connection_id: str, age_s: float) -> dict[str, Any]:
+    connected_at_ms = int((time.time() - age_s) * 1000)
     return {
         "user_id": {"S": user_id},
         "connection_id": {"S": connection_id},
-        "connected_at": {"N": str(now * 1000)},
-        "delete_at": {"N": str(now + 7200)},
+        "connected_at": {"N": str(connected_at_ms)},
+        "delete_at": {"N": str(connected_at_ms // 1000 + 7200)},
     }
 
 

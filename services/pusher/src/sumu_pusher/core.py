@@ -37,6 +37,8 @@ from sumu_pusher.telemetry import InvocationFigures, log_event
 FINAL_RESERVE_S = 0.2
 # How much of a rejected body a log line carries (CloudWatch events stop at 256 KB).
 _LOGGED_BODY_CHARS = 64 * 1024
+# How many connection ids a log line lists.
+_LOGGED_IDS = 50
 
 
 @dataclass(frozen=True)
@@ -267,14 +269,25 @@ async def _finish(
     async def prune() -> None:
         if not gone:
             return
+        cutoff_ms = int(time.time() * 1000) - settings.prune_grace_s * 1000
         try:
-            left = await adapters.table.delete(gone)
+            outcome = await adapters.table.prune(gone, cutoff_ms)
         except Exception as error:  # noqa: BLE001 - TTL removes the item later anyway
             log_event("ERROR", "pruning gone connections failed", error=repr(error))
             return
-        figures.pruned = len({c.connection_id for c in gone}) - left
-        if left:
-            log_event("ERROR", "gone connections left in the table", count=left)
+        figures.pruned = outcome.deleted
+        figures.prune_skipped = len(outcome.skipped)
+        if outcome.skipped:
+            log_event(
+                "INFO",
+                "prune skipped: these connections answered 410 within the grace period of "
+                "their $connect, which may still be running",
+                grace_seconds=settings.prune_grace_s,
+                count=len(outcome.skipped),
+                connection_ids=outcome.skipped[:_LOGGED_IDS],
+            )
+        if outcome.left:
+            log_event("ERROR", "gone connections left in the table", count=outcome.left)
 
     async def send(rejection: Rejection) -> None:
         try:

@@ -12,6 +12,15 @@ from functools import cache
 # or it just queues inside aiohttp while holding the slot.
 DEFAULT_HTTP_POOL_SIZE = 64
 
+# A connection answers 410 until its $connect has returned, but its record is written inside
+# $connect, and ``connected_at`` is API Gateway's ``connectedAt``, taken before the REQUEST
+# authorizer runs. The authorizer and the $connect integration are each bounded by API Gateway's
+# 29 s integration timeout, so a $connect still running is at most ~58 s past ``connected_at``;
+# 60 s covers both plus a little clock skew. A younger record answering 410 is not pruned: if
+# its connection did die, $disconnect or the TTL removes it, or the next 410 after the grace.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+DEFAULT_PRUNE_GRACE_SECONDS = 60
+
 
 class SettingsError(RuntimeError):
     """The environment is missing a variable or holds an unusable value."""
@@ -49,6 +58,8 @@ class Settings:
     scan_segments: int | None = None
     # Serve a batch naming many users from one Scan when it reads less than their Queries.
     selective_scan: bool = False
+    # Records younger than this are not deleted on a 410 (see DEFAULT_PRUNE_GRACE_SECONDS).
+    prune_grace_s: int = DEFAULT_PRUNE_GRACE_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -76,6 +87,9 @@ class Settings:
             if segments_text == "auto"
             else _integer(environ, "PUSHER_SCAN_SEGMENTS", 1, 1, 1000),
             selective_scan=_choice(environ, "PUSHER_SELECTIVE_SCAN", ("never", "auto")) == "auto",
+            prune_grace_s=_integer(
+                environ, "PUSHER_PRUNE_GRACE_SECONDS", DEFAULT_PRUNE_GRACE_SECONDS, 0, 7200
+            ),
         )
 
 

@@ -3,7 +3,7 @@
 Reads are eventually consistent (half the read capacity of strongly consistent reads): a
 connection opened a few milliseconds before the lookup may miss one notification, which is the
 same race as a notification sent just before the user connected. Only the two key attributes
-are projected. Throttling and 5xx on these calls are retried by botocore's ``standard`` retry
+are projected, with ``connected_at`` (the prune grace period needs it). Throttling and 5xx on these calls are retried by botocore's ``standard`` retry
 mode configured on the client (see ``runtime``).
 """
 
@@ -14,8 +14,12 @@ import math
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from sumu_pusher.fanout import for_each_bounded
 from sumu_pusher.settings import RetryPolicy
 from sumu_pusher.targets import Connection
 
@@ -38,10 +42,22 @@ MIN_USERS_FOR_SCAN = 100
 # BatchWriteItem takes at most 25 requests.
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
 BATCH_WRITE_LIMIT = 25
+# Conditional deletes of young records in flight at once (they are rare: a 410 in the first
+# minute of a connection); botocore's standard retry mode handles throttling.
+CONDITIONAL_DELETE_CONCURRENCY = 8
 _PROJECTION = {
-    "ProjectionExpression": "#u, #c",
-    "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id"},
+    "ProjectionExpression": "#u, #c, #t",
+    "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id", "#t": "connected_at"},
 }
+
+
+@dataclass
+class PruneOutcome:
+    """What became of the gone connections handed to ``ConnectionsTable.prune``."""
+
+    deleted: int = 0
+    skipped: list[str] = field(default_factory=list)  # younger than the grace: kept
+    left: int = 0  # not deleted because DynamoDB kept refusing (throttling, errors)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -105,8 +121,65 @@ class ConnectionsTable:
             self._item_count = (now, int(description["Table"].get("ItemCount", 0)))
         return self._item_count[1]
 
+    async def prune(self, connections: Sequence[Connection], cutoff_ms: int) -> PruneOutcome:
+        """Delete these 410 Gone connections, but only those that connected before
+        ``cutoff_ms`` (epoch ms): a younger one may be a connection whose ``$connect`` has not
+        returned yet, which API Gateway also answers 410 (see settings.DEFAULT_PRUNE_GRACE_SECONDS).
+
+        BatchWriteItem takes no condition, so it only deletes records the lookup saw old: a
+        record's ``connected_at`` never changes (connection ids are unique and the record is
+        written once), so old then is old now. Any other record (young at lookup, or without
+        ``connected_at``) gets a DeleteItem whose condition checks the age atomically, in case
+        it has come of age since the lookup; a failed condition is a skipped prune.
+        """
+        unique = list({c.connection_id: c for c in connections}.values())
+        old = [c for c in unique if _connected_before(c, cutoff_ms)]
+        other = [c for c in unique if not _connected_before(c, cutoff_ms)]
+        outcome = PruneOutcome()
+
+        async def delete_if_old(connection: Connection) -> None:
+            if await self._delete_if_connected_before(connection, cutoff_ms):
+                outcome.deleted += 1
+            else:
+                outcome.skipped.append(connection.connection_id)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._delete_unconditionally(old, outcome))
+            group.create_task(
+                for_each_bounded(other, CONDITIONAL_DELETE_CONCURRENCY, delete_if_old)
+            )
+        return outcome
+
+    async def _delete_unconditionally(
+        self, connections: Sequence[Connection], outcome: PruneOutcome
+    ) -> None:
+        left = await self.delete(connections)
+        outcome.deleted += len(connections) - left
+        outcome.left += left
+
+    async def _delete_if_connected_before(self, connection: Connection, cutoff_ms: int) -> bool:
+        """True when deleted (or already gone), False when the record is too young."""
+        self.calls += 1
+        try:
+            await self._client.delete_item(
+                TableName=self._table_name,
+                Key={
+                    "user_id": {"S": connection.user_id},
+                    "connection_id": {"S": connection.connection_id},
+                },
+                # A record without connected_at (written by an older stack) is pruned as before.
+                ConditionExpression="attribute_not_exists(#t) OR #t < :cutoff",
+                ExpressionAttributeNames={"#t": "connected_at"},
+                ExpressionAttributeValues={":cutoff": {"N": str(cutoff_ms)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     async def delete(self, connections: Sequence[Connection]) -> int:
-        """Delete these items (410 Gone connections); return how many could not be deleted."""
+        """Delete these items unconditionally; return how many could not be deleted."""
         keys = list({connection.connection_id: connection for connection in connections}.values())
         chunks = [
             keys[start : start + BATCH_WRITE_LIMIT]
@@ -152,7 +225,7 @@ class ConnectionsTable:
             self.calls += 1
             page = await call(**arguments)
             connections.extend(
-                Connection(item["user_id"]["S"], item["connection_id"]["S"])
+                Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
                 for item in page.get("Items", ())
                 if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
             )
@@ -160,3 +233,15 @@ class ConnectionsTable:
             if not last_key:
                 return connections
             arguments["ExclusiveStartKey"] = last_key
+
+
+def _connected_before(connection: Connection, cutoff_ms: int) -> bool:
+    return connection.connected_at_ms is not None and connection.connected_at_ms < cutoff_ms
+
+
+def _epoch_ms(item: dict[str, Any]) -> int | None:
+    text = item.get("connected_at", {}).get("N")
+    try:
+        return int(text) if isinstance(text, str) else None
+    except ValueError:  # "1.7e12" or a decimal: a malformed record, treated as of unknown age
+        return None

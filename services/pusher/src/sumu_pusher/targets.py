@@ -10,10 +10,13 @@ from sumu_pusher.records import NotificationJob
 
 @dataclass(frozen=True)
 class Connection:
-    """The key of a connection-record: enough to post to it and to delete it when gone."""
+    """The key of a connection-record, enough to post to it and to delete it when gone, and
+    when it connected (epoch ms; None when the item lacks it), to decide whether a 410 may
+    still mean "its $connect has not finished"."""
 
     user_id: str
     connection_id: str
+    connected_at_ms: int | None = None
 
 
 @dataclass(frozen=True)

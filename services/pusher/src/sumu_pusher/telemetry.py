@@ -29,6 +29,7 @@ class InvocationFigures:
     delivered: int = 0
     gone: int = 0
     pruned: int = 0
+    prune_skipped: int = 0  # 410s of records younger than the grace period, left in the table
     retried: int = 0
     failed: int = 0
     rejected: int = 0

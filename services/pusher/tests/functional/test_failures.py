@@ -38,6 +38,36 @@ def test_gone_connections_are_deleted_in_the_same_run(stack, capsys):
     assert (figures["gone"], figures["pruned"]) == (1, 1)
 
 
+def test_a_410_from_a_connection_still_in_its_connect_does_not_delete_its_record(stack, capsys):
+    # GIVEN a record written "now" by a $connect that has not returned yet (API Gateway answers
+    # 410 until it does), and an established connection that is really gone
+    stack.connect("alice", "opening", age_s=0)
+    stack.connect("bob", "stale")
+    stack.api.behave("opening", "gone")
+    stack.api.behave("stale", "gone")
+    # WHEN a broadcast runs in that window
+    response = handler(sqs_event(request_body("x")), LambdaContext())
+    # THEN the young record survives (its connection is about to open), the old one is deleted,
+    # and the skipped prune is counted
+    assert response == {"batchItemFailures": []}
+    assert stack.connection_ids() == {"opening"}
+    lines = log_lines(capsys.readouterr().out)
+    figures = [line for line in lines if "_aws" in line][-1]
+    assert (figures["gone"], figures["pruned"], figures["prune_skipped"]) == (2, 1, 1)
+    [skipped] = [line for line in lines if line.get("message", "").startswith("prune skipped")]
+    assert skipped["connection_ids"] == ["opening"]
+
+
+def test_the_prune_grace_period_is_a_setting(stack):
+    # GIVEN no grace period: every 410 prunes at once
+    stack.reconfigure(PUSHER_PRUNE_GRACE_SECONDS="0")
+    stack.connect("alice", "opening", age_s=0)
+    stack.api.behave("opening", "gone")
+    response = handler(sqs_event(request_body("x", users=["alice"])), LambdaContext())
+    assert response == {"batchItemFailures": []}
+    assert stack.connection_ids() == set()
+
+
 def test_many_gone_connections_are_pruned_in_batches_of_25(stack):
     # GIVEN 60 connections of a broadcast, all gone
     stack.connect_many([(f"user-{n}", f"gone-{n}") for n in range(60)])

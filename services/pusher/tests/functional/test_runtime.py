@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from aiobotocore.session import get_session
 from conftest import TABLE
@@ -113,3 +114,28 @@ def test_deleting_more_than_25_connections(stack):
 
     assert table_call(delete) == 0
     assert stack.connection_ids() == {f"conn-{n}" for n in range(55, 60)}
+
+
+def test_the_prune_condition_is_checked_against_the_stored_record(stack):
+    # GIVEN an established record, a record still in its $connect and one without connected_at
+    stack.connect("alice", "established")
+    stack.connect("alice", "opening", age_s=0)
+    stack.dynamodb.put_item(
+        TableName=TABLE, Item={"user_id": {"S": "alice"}, "connection_id": {"S": "legacy"}}
+    )
+    now_ms = int(time.time() * 1000)
+    # AND a lookup that saw all three as young (or of unknown age), so each gets a DeleteItem
+    gone = [
+        Connection("alice", "established", now_ms),
+        Connection("alice", "opening", now_ms),
+        Connection("alice", "legacy", None),
+    ]
+
+    async def prune(client):
+        return await ConnectionsTable(client, TABLE).prune(gone, now_ms - 60_000)
+
+    # WHEN pruned with a 60 s grace
+    outcome = table_call(prune)
+    # THEN the condition read the stored connected_at: only the young record is kept
+    assert (outcome.deleted, outcome.skipped, outcome.left) == (2, ["opening"], 0)
+    assert stack.connection_ids() == {"opening"}

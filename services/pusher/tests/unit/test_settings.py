@@ -15,6 +15,7 @@ def test_defaults():
     assert settings.notifications_dlq_url is None
     assert settings.scan_segments is None
     assert settings.retry == RetryPolicy(4, 0.1, 2.0)
+    assert settings.prune_grace_s == 60
 
 
 @pytest.mark.parametrize("missing", ["CONNECTIONS_TABLE_NAME", "APIGW_ENDPOINT"])
@@ -31,6 +32,7 @@ def test_a_missing_variable_is_named(missing):
         ("PUSHER_CONCURRENCY", "0"),
         ("PUSHER_MAX_ATTEMPTS", "-1"),
         ("PUSHER_SCAN_SEGMENTS", "x"),
+        ("PUSHER_PRUNE_GRACE_SECONDS", "-1"),
         ("APIGW_ENDPOINT", "execute-api/mvp"),
     ],
 )
