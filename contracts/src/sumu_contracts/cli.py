@@ -201,12 +201,20 @@ def _print_report(report: EvolutionReport, out: TextIO) -> None:
                 if judgement.verdict is not Verdict.COMPATIBLE
                 else judgement.verdict.value
             )
+            if judgement.verdict is Verdict.SEMANTIC:  # the note is the news; no reason after it
+                print(f"  {verdict}: {change.location}: {change.description}", file=out)
+                print(f"    ({judgement.reason})", file=out)
+                continue
             print(
                 f"  {verdict}: {change.location}: {change.description} ({judgement.reason})",
                 file=out,
             )
     unchanged = sum(file_report.summary == "unchanged" for file_report in report.files)
-    counts = ", ".join(f"{report.count(verdict)} {verdict.value}" for verdict in Verdict)
+    counts = ", ".join(
+        f"{report.count(verdict)} {verdict.value}"
+        for verdict in Verdict
+        if verdict is not Verdict.SEMANTIC or report.count(verdict)
+    )
     result = "FAIL" if report.failed else "OK"
     print(
         f"{len(report.files)} schema file(s), {unchanged} unchanged; changes: {counts} -> {result}",

@@ -42,6 +42,13 @@ class Verdict(Enum):
     COMPATIBLE = "compatible"
     BREAKING = "breaking"
     UNCLASSIFIED = "cannot classify"
+    # The same messages validate but mean something else (declared in registry.json, see
+    # evolution.py): no structural rule can see it, so it is reported, never silently SAME.
+    SEMANTIC = "semantic change"
+
+    @property
+    def fails_gate(self) -> bool:
+        return self in (Verdict.BREAKING, Verdict.UNCLASSIFIED)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class Judgement:
     reason: str
 
 
+ANNOTATION_ONLY = (
+    "annotation only: the same messages validate; if the meaning changed, declare it in "
+    "registry.json declared_changes (kind semantic)"
+)
 _ACCEPTS_LESS = "the new schema rejects some messages the old one accepted"
 _ACCEPTS_MORE = "the new schema accepts messages the old one rejected"
 
@@ -60,7 +71,9 @@ def judge(change: Change, mode: Mode) -> Judgement:
     if effect is Effect.UNKNOWN:
         return Judgement(change, Verdict.UNCLASSIFIED, "no rule can tell what this change does")
     if mode == "NONE" or effect is Effect.SAME:
-        return Judgement(change, Verdict.COMPATIBLE, "no reader is affected")
+        annotation = effect is Effect.SAME and change.description.startswith("annotation")
+        reason = ANNOTATION_ONLY if annotation else "no reader is affected"
+        return Judgement(change, Verdict.COMPATIBLE, reason)
     backward_broken = effect in (Effect.NARROWER, Effect.INCOMPARABLE)
     forward_broken = effect in (Effect.WIDER, Effect.INCOMPARABLE)
     if mode in ("BACKWARD", "FULL") and backward_broken:

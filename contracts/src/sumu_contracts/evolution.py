@@ -5,6 +5,18 @@ judged under the compatibility mode the registry gives the contract; when the ol
 registry disagree, the stricter of the two applies, so a change cannot loosen its own gate. A new
 major version file is allowed (that is how a breaking change ships); removing one is breaking
 (its readers and writers lose their contract).
+
+Two things a structural diff cannot know are declared per contract in registry.json, under
+``declared_changes`` (each with ``since``, ``kind``, ``location`` and ``note``):
+
+- ``semantic``: the same messages validate but mean something else (a description edit such as
+  "an empty users list reaches nobody"). Reported as SEMANTIC when the declaration is new in this
+  registry; it does not fail the gate, but it is never reported as "no reader is affected".
+- ``member-never-written``: a property added to an open object. The old schema let a writer put
+  any value under that name, so the new one is NARROWER and FULL's backward half cannot be proven
+  from the schemas (Confluent's rule). When the contract's producers never wrote that name, every
+  message that exists still validates; the declaration says so, and that one change passes. It
+  excuses nothing else: only a "property added to an open object" change at exactly that location.
 """
 
 from __future__ import annotations
@@ -41,6 +53,17 @@ class SchemaSourceError(Exception):
     """A schema set cannot be read: a missing directory, an unknown git ref, a file not JSON."""
 
 
+DECLARATION_KINDS = ("semantic", "member-never-written")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    since: str
+    kind: str
+    location: str
+    note: str
+
+
 @dataclass(frozen=True)
 class SchemaSet:
     label: str
@@ -53,7 +76,26 @@ class SchemaSet:
             if name.endswith(".schema.json")
         }
 
-    def modes(self) -> dict[str, Mode]:
+    def declarations(self) -> dict[str, list[Declaration]]:
+        """Every contract's ``declared_changes`` in registry.json."""
+        declared: dict[str, list[Declaration]] = {}
+        for name, entry in self._registry_contracts().items():
+            raw = entry.get("declared_changes", [])
+            if not isinstance(raw, list) or not all(
+                isinstance(item, dict)
+                and set(item) == set(Declaration.__dataclass_fields__)
+                and all(isinstance(value, str) for value in item.values())
+                and item["kind"] in DECLARATION_KINDS
+                for item in raw
+            ):
+                raise SchemaSourceError(
+                    f"{self.label}/registry.json: {name}.declared_changes must be a list of "
+                    f"{{since, kind ({' | '.join(DECLARATION_KINDS)}), location, note}} strings"
+                )
+            declared[name] = [Declaration(**item) for item in raw]
+        return declared
+
+    def _registry_contracts(self) -> dict[str, dict[str, Any]]:
         text = self.files.get("registry.json")
         if text is None:
             return {}
@@ -63,6 +105,10 @@ class SchemaSet:
             isinstance(entry, dict) for entry in contracts.values()
         ):
             raise SchemaSourceError(f"{self.label}/registry.json has no contracts object")
+        return contracts
+
+    def modes(self) -> dict[str, Mode]:
+        contracts = self._registry_contracts()
         try:
             return {
                 name: parse_mode(entry["compatibility"])
@@ -84,7 +130,7 @@ class FileReport:
 
     @property
     def failed(self) -> bool:
-        return any(judgement.verdict is not Verdict.COMPATIBLE for judgement in self.judgements)
+        return any(judgement.verdict.fails_gate for judgement in self.judgements)
 
 
 @dataclass(frozen=True)
@@ -145,6 +191,8 @@ def repository_root(start: Path) -> Path:
 def compare(old: SchemaSet, new: SchemaSet) -> EvolutionReport:
     old_schemas, new_schemas = old.schemas(), new.schemas()
     old_modes, new_modes = old.modes(), new.modes()
+    old_declared, new_declared = old.declarations(), new.declarations()
+    latest = _latest_files(new_schemas)
     old_names = {_contract_of(file) for file in old_schemas} - {None}
     reports = []
     for file in sorted(old_schemas.keys() | new_schemas.keys()):
@@ -164,8 +212,66 @@ def compare(old: SchemaSet, new: SchemaSet) -> EvolutionReport:
             reports.append(FileReport(file, f"{kind}: allowed"))
         else:
             mode = _mode_for(name, old_modes, new_modes)
-            reports.append(_compare_pair(file, old_schemas[file], new_schemas[file], mode))
+            report = _compare_pair(file, old_schemas[file], new_schemas[file], mode)
+            # Declarations name no major version: they speak of the contract's latest file.
+            if file == latest.get(name):
+                report = _with_declarations(
+                    report, new_declared.get(name, []), old_declared.get(name, [])
+                )
+            reports.append(report)
     return EvolutionReport(old.label, new.label, reports)
+
+
+def _latest_files(schemas: dict[str, Any]) -> dict[str, str]:
+    """Contract name -> the file of its highest major version."""
+    latest: dict[str, tuple[int, str]] = {}
+    for file in schemas:
+        match = SCHEMA_FILE.match(file)
+        if match and int(match["major"]) > latest.get(match["name"], (0, ""))[0]:
+            latest[match["name"]] = (int(match["major"]), file)
+    return {name: file for name, (_, file) in latest.items()}
+
+
+def _with_declarations(
+    report: FileReport, declared: list[Declaration], previously: list[Declaration]
+) -> FileReport:
+    """Apply the registry's declarations to one file's judgements (see the module docstring)."""
+    if not declared:
+        return report
+    never_written = {d.location: d for d in declared if d.kind == "member-never-written"}
+    judgements = []
+    for judgement in report.judgements:
+        change = judgement.change
+        declaration = never_written.get(change.location)
+        if (
+            declaration is not None
+            and judgement.verdict is Verdict.BREAKING
+            and change.effect is Effect.NARROWER
+            and "added to an open object" in change.description
+        ):
+            judgements.append(
+                Judgement(
+                    change,
+                    Verdict.COMPATIBLE,
+                    f"declared member-never-written since {declaration.since}: "
+                    f"{declaration.note}; old readers accept it (the object is open)",
+                )
+            )
+        else:
+            judgements.append(judgement)
+    for declaration in declared:
+        if declaration.kind == "semantic" and declaration not in previously:
+            change = Change(
+                declaration.location,
+                f"since {declaration.since}: {declaration.note}",
+                Effect.SAME,
+            )
+            reason = "the same messages validate but mean something else; declared in registry.json"
+            judgements.append(Judgement(change, Verdict.SEMANTIC, reason))
+    if judgements == report.judgements:
+        return report
+    summary = report.summary if report.summary != "unchanged" else "semantic change(s) declared"
+    return FileReport(report.file, summary, report.mode, judgements)
 
 
 def _compare_pair(file: str, old: Any, new: Any, mode: Mode | str) -> FileReport:

@@ -209,6 +209,8 @@ class PresenceMessage(_Outbound):
     user_id: Annotated[StrictStr, Field(min_length=1)]
     status: PresenceStatus
     timestamp: JsonNumber
+    # The stream record's SequenceNumber (since 0.2.0): orders events that share a timestamp.
+    sequence_number: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,40}$")] | None = None
 
 
 class PresenceBody(_Outbound):
@@ -235,12 +237,18 @@ class PresenceEvent(_Outbound):
 
     @classmethod
     def build(
-        cls, *, user_id: str, status: PresenceStatus, timestamp: int | float
+        cls,
+        *,
+        user_id: str,
+        status: PresenceStatus,
+        timestamp: int | float,
+        sequence_number: str | None = None,
     ) -> PresenceEvent:
+        message = PresenceMessage(
+            user_id=user_id, status=status, timestamp=timestamp, sequence_number=sequence_number
+        )
         return cls(
-            body=PresenceBody(
-                message=PresenceMessage(user_id=user_id, status=status, timestamp=timestamp)
-            ),
+            body=PresenceBody(message=message),
             attributes=PresenceAttributes(
                 source=PresenceSourceAttribute(),
                 user_id=StringAttribute(string_value=user_id),
