@@ -18,6 +18,7 @@ from typing import Any
 
 from sumu_contracts import ContractError, validate
 
+from sumu_local.conformance.cli import add_conformance_command
 from sumu_local.gateway.cli import add_gateway_command
 from sumu_local.listener import listen
 from sumu_local.stack.aws import aws_client
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_notify(subparsers)
     _add_listen(subparsers)
     add_gateway_command(subparsers)
+    add_conformance_command(subparsers)
     return parser
 
 

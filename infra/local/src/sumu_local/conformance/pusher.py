@@ -1,0 +1,3 @@
+from sumu_local.conformance.suite import Suite
+
+SUITE = Suite(service="pusher", cases=())

@@ -1,0 +1,95 @@
+"""Run the suites: one environment for the whole run, one function per service, one line per
+case as it finishes."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from sumu_local.conformance import authorizer, connections, presence, pusher
+from sumu_local.conformance.environment import Environment
+from sumu_local.conformance.report import CaseFailed, CaseResult, CaseSkipped, print_result
+from sumu_local.conformance.runtime import FunctionUnderTest, start_function
+from sumu_local.conformance.suite import Context, Suite
+from sumu_local.stack.config import StackConfig
+from sumu_local.stack.functions import FunctionError
+
+SUITES: dict[str, Suite] = {
+    "authorizer": authorizer.SUITE,
+    "connections": connections.SUITE,
+    "pusher": pusher.SUITE,
+    "presence": presence.SUITE,
+}
+SERVICES = tuple(SUITES)
+
+
+def run_conformance(
+    services: Sequence[str], config: StackConfig, out: TextIO, log: TextIO
+) -> list[CaseResult]:
+    results: list[CaseResult] = []
+    environment = Environment.start()
+    try:
+        for service in services:
+            results += _run_suite(SUITES[service], config, environment, out, log)
+    finally:
+        environment.stop()
+    return results
+
+
+def _run_suite(
+    suite: Suite, config: StackConfig, environment: Environment, out: TextIO, log: TextIO
+) -> list[CaseResult]:
+    started = time.monotonic()
+    try:
+        function = start_function(config, suite.service, environment.function_environment(), log)
+    except FunctionError as error:
+        # Every case fails: an implementation that cannot start honours no rule.
+        observation = f"the function did not start: {error.error_type}: {error.message[:300]}"
+        return [
+            _emit(CaseResult(suite.service, case.id, case.rule, "FAIL", observation, 0.0), out)
+            for case in suite.cases
+        ]
+    results: list[CaseResult] = []
+    context = Context(environment, function)
+    try:
+        suite.setup(context)
+        for case in suite.cases:
+            results.append(_emit(_run_case(suite.service, case, context, log), out))
+    finally:
+        try:
+            suite.teardown(context)
+        finally:
+            _close(function)
+    log.write(f"[conformance] {suite.service}: {time.monotonic() - started:.1f} s\n")
+    return results
+
+
+def _run_case(service: str, case: object, context: Context, log: TextIO) -> CaseResult:
+    from sumu_local.conformance.report import Case  # noqa: PLC0415 - typing only at run time
+
+    assert isinstance(case, Case)
+    started = time.monotonic()
+    status, observation = "PASS", ""
+    try:
+        case.run(context)
+    except CaseFailed as failure:
+        status, observation = "FAIL", str(failure)
+    except CaseSkipped as skipped:
+        status, observation = "SKIP", str(skipped)
+    except Exception as error:  # noqa: BLE001 - reported as the case's failure, with its trace
+        status = "FAIL"
+        observation = f"the case could not complete: {type(error).__name__}: {error}"[:600]
+        log.write(f"[conformance] {case.id}\n{traceback.format_exc()}\n")
+    seconds = time.monotonic() - started
+    return CaseResult(service, case.id, case.rule, status, observation, round(seconds, 3))  # type: ignore[arg-type]
+
+
+def _emit(result: CaseResult, out: TextIO) -> CaseResult:
+    print_result(result, out)
+    return result
+
+
+def _close(function: FunctionUnderTest) -> None:
+    function.close()
