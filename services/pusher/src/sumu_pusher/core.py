@@ -76,6 +76,27 @@ class Delivery:
 class BatchOutcome:
     retry: list[InboundRecord]
     figures: InvocationFigures
+    # Set when the batch failed for a reason no record owns (a 403 from the management API).
+    configuration_error: str = ""
+
+
+# A 403 from the management API is about the function, not a connection or a request: dead-
+# lettering request after request would empty the queue into the DLQ while the cause stays.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html
+FORBIDDEN_MESSAGE = (
+    "management API answered 403 Forbidden: the function's role likely lacks "
+    "execute-api:ManageConnections on this API and stage, or APIGW_ENDPOINT names another API "
+    "or stage; the batch is returned for retry, nothing is dead-lettered for it"
+)
+
+
+@dataclass
+class FanOut:
+    """What the posts of one batch found beyond each record: connections to prune, and a
+    configuration error that concerns the whole batch."""
+
+    gone: list[Connection] = field(default_factory=list)
+    forbidden: str = ""
 
 
 async def process_batch(
@@ -104,14 +125,26 @@ async def process_batch(
                     **_record_fields(record),
                 )
 
-    gone: list[Connection] = []
+    fan_out = FanOut()
     try:
         async with asyncio.timeout_at(end - settings.safety_margin_s):
             await _look_up(deliveries, adapters.table, settings)
             figures.connections_targeted = sum(len(delivery.targets) for delivery in deliveries)
-            await _post_all(deliveries, adapters.management_api, settings, figures, gone)
+            await _post_all(deliveries, adapters.management_api, settings, figures, fan_out)
     except TimeoutError:
         log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
+    if fan_out.forbidden:
+        figures.configuration_errors = 1
+        log_event(
+            "ERROR",
+            FORBIDDEN_MESSAGE,
+            apigw_endpoint=settings.apigw_endpoint,
+            answer=fan_out.forbidden,
+            records=len(deliveries),
+        )
+        for delivery in deliveries:
+            if not delivery.complete:
+                delivery.failure = delivery.failure or f"management API: {fan_out.forbidden}"
     figures.unfinished = figures.connections_targeted - (
         figures.delivered + figures.gone + figures.rejected + figures.failed
     )
@@ -133,7 +166,7 @@ async def process_batch(
 
     not_dead_lettered = await _finish(
         rejections,
-        gone,
+        fan_out.gone,
         adapters=adapters,
         settings=settings,
         figures=figures,
@@ -142,7 +175,11 @@ async def process_batch(
     retry.extend(not_dead_lettered)
     figures.invalid = len(rejections)
     figures.incomplete = len(retry)
-    return BatchOutcome(retry=sorted(retry, key=lambda record: record.position), figures=figures)
+    return BatchOutcome(
+        retry=sorted(retry, key=lambda record: record.position),
+        figures=figures,
+        configuration_error=fan_out.forbidden,
+    )
 
 
 async def _look_up(
@@ -204,12 +241,16 @@ async def _post_all(
     client: Any,
     settings: Settings,
     figures: InvocationFigures,
-    gone: list[Connection],
+    fan_out: FanOut,
 ) -> None:
     def posts() -> Iterator[tuple[Delivery, Connection]]:
         for delivery in deliveries:
             for connection in delivery.targets:
-                # Once the gateway refused a request's data, the other posts would be refused too.
+                # After a 403 every post would be refused: stop drawing posts (those in flight
+                # finish). Once the gateway refused a request's data, its other posts would be
+                # refused too.
+                if fan_out.forbidden:
+                    return
                 if delivery.rejection is None:
                     yield delivery, connection
 
@@ -225,7 +266,10 @@ async def _post_all(
         elif outcome.result is PostResult.GONE:
             figures.gone += 1
             delivery.settled += 1
-            gone.append(connection)
+            fan_out.gone.append(connection)
+        elif outcome.result is PostResult.FORBIDDEN:
+            figures.failed += 1
+            fan_out.forbidden = fan_out.forbidden or outcome.detail
         elif outcome.result is PostResult.REJECTED:
             figures.rejected += 1
             if delivery.rejection is None:

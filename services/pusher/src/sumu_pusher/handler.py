@@ -10,6 +10,10 @@ raises ``IncompleteDelivery`` so that Lambda's asynchronous retries (two, then t
 on-failure destination) run the whole event again. Rejected SNS records do not raise: a retry
 cannot fix them, so they are logged with their reason instead.
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+
+A 403 from the management API is a configuration error, not a fact about one request: the
+fan-out stops, an ERROR line names the likely causes, and every record not yet delivered is
+retried (SQS: ``batchItemFailures``; SNS: ``IncompleteDelivery``) instead of being dead-lettered.
 """
 
 from __future__ import annotations
@@ -43,10 +47,10 @@ def handler(event: Any, context: Any) -> BatchResponse:
         log_event("WARN", "event holds no SQS or SNS records", event_type=type(event).__name__)
     outcome = thread_runtime().process(records, budget_seconds(context, DEFAULT_BUDGET_MS))
     log_invocation(outcome.figures)
-    return _response(outcome.retry)
+    return _response(outcome.retry, outcome.configuration_error)
 
 
-def _response(retry: list[InboundRecord]) -> BatchResponse:
+def _response(retry: list[InboundRecord], configuration_error: str = "") -> BatchResponse:
     failures: list[BatchItemFailure] = []
     sns_incomplete = []
     for record in retry:
@@ -62,5 +66,6 @@ def _response(retry: list[InboundRecord]) -> BatchResponse:
                 body=record.body[:65536],
             )
     if sns_incomplete:
-        raise IncompleteDelivery(f"delivery incomplete for SNS messages {sns_incomplete}")
+        cause = f" (management API: {configuration_error})" if configuration_error else ""
+        raise IncompleteDelivery(f"delivery incomplete for SNS messages {sns_incomplete}{cause}")
     return {"batchItemFailures": failures}

@@ -36,6 +36,9 @@ class PostResult(Enum):
     DELIVERED = "delivered"
     GONE = "gone"  # 410: the connection no longer exists; delete it
     REJECTED = "rejected"  # 413, other 4xx: no retry can deliver this request
+    # 403: the function may not call this API (IAM, a wrong endpoint or stage, bad credentials).
+    # Not about this connection or this request: every post of the batch would get it too.
+    FORBIDDEN = "forbidden"
     FAILED = "failed"  # retryable failures that outlived the retries, or an unexpected error
 
 
@@ -48,7 +51,8 @@ class PostOutcome:
 
 
 def classify(error: BaseException) -> PostResult | None:
-    """GONE / REJECTED for final answers, None when a retry may succeed, FAILED otherwise."""
+    """GONE / REJECTED / FORBIDDEN for final answers, None when a retry may succeed, FAILED
+    otherwise."""
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         code = error.response.get("Error", {}).get("Code", "")
@@ -56,6 +60,8 @@ def classify(error: BaseException) -> PostResult | None:
             return PostResult.GONE
         if status == 429 or status >= 500 or code in _RETRYABLE_CODES:
             return None
+        if status == 403:
+            return PostResult.FORBIDDEN
         return PostResult.REJECTED
     # Timeouts and connection resets (botocore wraps aiohttp's): the post may not have reached
     # the gateway, so it is retried; a duplicate is allowed, a loss is not.

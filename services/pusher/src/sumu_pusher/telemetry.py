@@ -33,6 +33,7 @@ class InvocationFigures:
     retried: int = 0
     failed: int = 0
     rejected: int = 0
+    configuration_errors: int = 0  # 1 when the management API answered 403: alarm on it
     unfinished: int = 0
     dynamodb_calls: int = 0
     duration_ms: float = 0.0

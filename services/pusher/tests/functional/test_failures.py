@@ -172,14 +172,40 @@ def test_the_fan_out_stops_at_the_lambda_deadline(stack, capsys):
     assert invocation_figures(capsys.readouterr().out)["unfinished"] == 1
 
 
-def test_a_forbidden_post_makes_the_record_undeliverable(stack):
+def test_a_403_fails_the_batch_loudly_instead_of_dead_lettering_each_request(stack, capsys):
+    # GIVEN a management API that answers 403 to everything (the role lacks
+    # execute-api:ManageConnections, or APIGW_ENDPOINT names another API or stage)
+    stack.connect_many([(f"user-{n}", f"conn-{n}") for n in range(40)])
+    stack.api.default_behaviour = "forbidden"
+    event = sqs_event(
+        request_body("x", users=["user-1"]), request_body("y"), "not json", request_body("z")
+    )
+    # WHEN a batch of valid requests and one broken record arrives
+    response = handler(event, LambdaContext())
+    # THEN every valid request comes back for a retry, none is dead-lettered
+    valid_ids = [event["Records"][n]["messageId"] for n in (0, 1, 3)]
+    assert failed_ids(response) == valid_ids
+    [dead] = stack.dead_letters()
+    assert attribute(dead, "reason_code") == "invalid_json"  # only the broken record
+    # AND the fan-out stopped at the first answers instead of trying all 40 connections
+    # (PUSHER_CONCURRENCY=16 in flight, plus the one drawn while they ran, out of 42 targets)
+    assert sum(stack.api.attempts.values()) <= 16 + 1
+    # AND an ERROR line names the likely causes, and the figures count it
+    lines = log_lines(capsys.readouterr().out)
+    [error] = [line for line in lines if line.get("message", "").startswith("management API")]
+    assert error["level"] == "ERROR"
+    assert "execute-api:ManageConnections" in error["message"]
+    assert "APIGW_ENDPOINT" in error["message"]
+    assert error["apigw_endpoint"] == stack.api.endpoint
+    assert [line for line in lines if "_aws" in line][-1]["configuration_errors"] == 1
+
+
+def test_a_403_on_sns_raises(stack):
     stack.connect("alice", "a1")
     stack.api.behave("a1", "forbidden")
-    response = handler(sqs_event(request_body("x", users=["alice"])), LambdaContext())
-    assert response == {"batchItemFailures": []}
-    [dead] = stack.dead_letters()
-    assert attribute(dead, "reason_code") == "undeliverable"
-    assert "403" in attribute(dead, "reason")
+    with pytest.raises(IncompleteDelivery, match="403"):
+        handler(sns_event(request_body("x", users=["alice"])), LambdaContext())
+    assert stack.dead_letters() == []
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ def post(client, policy=POLICY):
     [
         (client_error(410, "GoneException"), PostResult.GONE),
         (client_error(413, "PayloadTooLargeException"), PostResult.REJECTED),
-        (client_error(403, "ForbiddenException"), PostResult.REJECTED),
+        (client_error(403, "ForbiddenException"), PostResult.FORBIDDEN),
+        (client_error(403, "AccessDeniedException"), PostResult.FORBIDDEN),
         (client_error(400, "BadRequestException"), PostResult.REJECTED),
         (client_error(429, "LimitExceededException"), None),
         (client_error(400, "ThrottlingException"), None),
