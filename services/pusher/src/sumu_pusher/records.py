@@ -56,7 +56,8 @@ class NotificationJob:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record that no retry can deliver, and why (``pointer``: RFC 6901, into the body)."""
+    """A record that no retry can deliver, and why (``pointer``: RFC 6901, into the
+    notification request, once unwrapped from any SNS envelope or Lambda event)."""
 
     record: InboundRecord
     code: str
@@ -126,7 +127,7 @@ def _valid_request(record: InboundRecord) -> dict[str, Any] | Rejection:
     if record.source == "unknown":
         return Rejection(record, "unrecognised_record", "not an SQS or SNS event record")
     try:
-        request = _unwrap_sns_envelope(_parse_json(record.body))
+        request = _unwrap_sns_envelope(_unwrap_lambda_event(_parse_json(record.body)))
         validate(CONTRACT, request)
     except ContractError as error:
         return Rejection(record, "contract_violation", str(error), error.pointer)
@@ -159,6 +160,35 @@ def _parse_json(text: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
     return json.loads(text, parse_constant=reject_constant)
+
+
+def _unwrap_lambda_event(message: Any) -> Any:
+    """A body redriven from the notifications DLQ may hold what Lambda recorded for a failed
+    asynchronous (SNS) invocation rather than a request:
+
+    - a function dead-letter queue gets the event itself, unchanged:
+      ``{"Records": [{"EventSource": "aws:sns", "Sns": {..., "Message": "<request>"}}]}``;
+    - an on-failure destination gets an invocation record with the event as ``requestPayload``.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    SNS invokes a function with exactly one record, so only that shape is unwrapped; anything
+    else is left as it is and breaks the (closed) notification-request contract.
+    """
+    if (
+        isinstance(message, dict)
+        and isinstance(message.get("requestContext"), dict)
+        and "functionArn" in message["requestContext"]
+        and "requestPayload" in message
+    ):
+        message = message["requestPayload"]
+    records = message.get("Records") if isinstance(message, dict) else None
+    if isinstance(records, list) and len(records) == 1 and len(message) == 1:
+        [record] = records
+        if isinstance(record, dict) and record.get("EventSource") == "aws:sns":
+            sns = record.get("Sns")
+            if isinstance(sns, dict) and isinstance(sns.get("Message"), str):
+                return _parse_json(sns["Message"])
+    return message
 
 
 def _unwrap_sns_envelope(message: Any) -> Any:
