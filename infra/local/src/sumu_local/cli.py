@@ -121,7 +121,9 @@ async def _serve(stack: Any) -> None:
         print(f"demo        {manifest.demo_url}")
         print(f"aws         {manifest.aws_endpoint_url} ({manifest.region})")
         print(f"stack file  {stack.config.state_dir / 'stack.json'}")
-        print("ready", flush=True)
+        # One write: the functions' output lines go to the same stdout from other threads.
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
         await stopping.wait()
         print("stopping", flush=True)
     finally:

@@ -247,6 +247,6 @@ def test_a_handler_path_that_does_not_import_stops_the_stack_clearly(tmp_path: P
         state_dir=tmp_path / ".sumu",
         handlers=handlers,
     )
-    with pytest.raises(StackError, match=r"\[handlers\] pusher: .*no_such_team"):
+    with pytest.raises(StackError, match=r"function pusher: .*no_such_team"):
         asyncio.run(LocalStack(config).start())
     assert not (tmp_path / ".sumu" / "stack.json").exists()

@@ -33,16 +33,27 @@ class GatewayConfig:
     idle_timeout_seconds: float = 600.0
     max_duration_seconds: float = 7200.0
     handler_timeout_seconds: float = 29.0
+    # Per route key ("authorizer" for the authorizer): how long the gateway waits for that
+    # integration, e.g. the function's Lambda timeout; capped at handler_timeout_seconds.
+    handler_timeouts: Mapping[str, float] = field(default_factory=dict)
     environment: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout_seconds", "max_duration_seconds", "handler_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"gateway setting {name} must be > 0")
+        for route_key, seconds in self.handler_timeouts.items():
+            if seconds <= 0:
+                raise ValueError(f"gateway setting handler_timeouts[{route_key!r}] must be > 0")
         if not self.stage or "/" in self.stage:
             raise ValueError(f"gateway setting stage must be one path segment, got {self.stage!r}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"gateway setting port must be 0..65535, got {self.port}")
+
+    def timeout_for(self, route_key: str) -> float:
+        """API Gateway waits for the integration at most its own timeout (29 s by default)."""
+        own = self.handler_timeouts.get(route_key, self.handler_timeout_seconds)
+        return min(own, self.handler_timeout_seconds)
 
     @property
     def domain_name(self) -> str:

@@ -87,8 +87,10 @@ class BoundHandler:
     function_name: str
     region: str
     account_id: str
+    timeout_seconds: float
 
-    def new_context(self, timeout_seconds: float) -> LambdaContext:
+    def new_context(self) -> LambdaContext:
+        timeout_seconds = self.timeout_seconds
         today = datetime.now(UTC).strftime("%Y/%m/%d")
         return LambdaContext(
             function_name=self.function_name,
@@ -102,10 +104,9 @@ class BoundHandler:
 
 
 class HandlerRunner:
-    """Invokes bound handlers off the event loop, bounded by the integration timeout."""
+    """Invokes bound handlers off the event loop, each bounded by its integration timeout."""
 
-    def __init__(self, timeout_seconds: float) -> None:
-        self._timeout_seconds = timeout_seconds
+    def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
 
     def _pool(self) -> ThreadPoolExecutor:
@@ -117,17 +118,17 @@ class HandlerRunner:
 
     async def invoke(self, bound: BoundHandler, event: dict[str, Any]) -> Any:
         """The handler's return value; its exception as raised; HandlerTimeoutError on timeout."""
-        context = bound.new_context(self._timeout_seconds)
+        context = bound.new_context()
         if inspect.iscoroutinefunction(bound.handler):
             pending: Awaitable[Any] = bound.handler(event, context)
         else:
             loop = asyncio.get_running_loop()
             pending = loop.run_in_executor(self._pool(), bound.handler, event, context)
         try:
-            return await asyncio.wait_for(pending, self._timeout_seconds)
+            return await asyncio.wait_for(pending, bound.timeout_seconds)
         except TimeoutError as error:
             raise HandlerTimeoutError(
-                f"{bound.function_name} did not return within {self._timeout_seconds}s"
+                f"{bound.function_name} did not return within {bound.timeout_seconds}s"
             ) from error
 
     def shutdown(self) -> None:

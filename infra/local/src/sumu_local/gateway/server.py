@@ -80,7 +80,7 @@ class Gateway:
         self.port = config.port
         self._configure_app = configure_app
         self._selection_path = parse_selection_expression(config.route_selection_expression)
-        self._handlers = HandlerRunner(config.handler_timeout_seconds)
+        self._handlers = HandlerRunner()
         self._routes: dict[str, BoundHandler] = {}
         self._authorizer: BoundHandler | None = None
         self._connections: dict[str, Connection] = {}
@@ -164,6 +164,7 @@ class Gateway:
                 function_name=function_name_for(reference),
                 region=config.region,
                 account_id=config.account_id,
+                timeout_seconds=config.timeout_for(route_key),
             )
 
         self._routes = {key: bind(key, reference) for key, reference in config.routes.items()}

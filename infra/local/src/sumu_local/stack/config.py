@@ -14,11 +14,19 @@
     issuer = "https://..."
     audience = "my-client-id"     # comma list
 
-    [handlers]                    # replace any service by dotted path
-    authorizer = "sumu_authorizer.handler.handler"
-    connections = "sumu_connections.handler.handler"
-    pusher = "sumu_pusher.handler.handler"
-    presence = "sumu_presence.handler.handler"
+    functions = "process"         # process (Lambda's model) | inprocess (the 0.1 design)
+
+    [handlers]                    # shorthand for [functions.NAME] handler
+    pusher = "my_team.pusher.handler"
+
+    [functions.pusher]            # authorizer | connections | pusher | presence
+    handler = "app.main.handler"  # module.function (default: the built-in service)
+    code = "path/to/src"          # working directory, first on the import path
+    python = "path/to/venv/bin/python"  # the function's own interpreter (default: the stack's)
+    command = ["prog", "arg"]     # instead of python: any program that speaks the Runtime API
+    timeout_seconds = 30          # defaults mirror infra/terraform
+    concurrency = 4               # execution environments at most
+    environment = { KEY = "value" }
 
     [timeouts]
     connection_ttl_seconds = 7200
@@ -30,10 +38,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
+
+from sumu_local.stack.functions import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUTS, FunctionSpec
 
 PresenceSource = Literal["topic", "queue", "stream"]
 PRESENCE_SOURCES: tuple[PresenceSource, ...] = ("topic", "queue", "stream")
@@ -44,6 +56,22 @@ DEFAULT_HANDLERS = {
     "pusher": "sumu_pusher.handler.handler",
     "presence": "sumu_presence.handler.handler",
 }
+FunctionMode = Literal["process", "inprocess"]
+FUNCTION_MODES: tuple[FunctionMode, ...] = ("process", "inprocess")
+KNOWN_TABLES = ("stack", "auth", "handlers", "functions", "timeouts", "environment")
+FUNCTION_KEYS = (
+    "handler",
+    "code",
+    "python",
+    "command",
+    "timeout_seconds",
+    "concurrency",
+    "environment",
+)
+# Lambda's bounds: a timeout of at most 15 minutes; reserved concurrency up to the account's
+# default limit of 1,000.
+MAX_FUNCTION_TIMEOUT = 900
+MAX_CONCURRENCY = 1000
 LOCAL_AUDIENCE = "sumu-local"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")  # IPv4: the stack probes and prints IPv4 URLs
 
@@ -109,6 +137,20 @@ class StackConfig:
     handlers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HANDLERS))
     timeouts: Timeouts = field(default_factory=Timeouts)
     environment: dict[str, str] = field(default_factory=dict)
+    # [functions.NAME] tables, resolved; a function without one runs `handlers[NAME]`.
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    function_mode: FunctionMode = "process"
+
+    def function_spec(self, name: str) -> FunctionSpec:
+        """How function ``name`` runs: its [functions.NAME] table, else its handler's defaults."""
+        if name in self.functions:
+            return self.functions[name]
+        return FunctionSpec(
+            name=name,
+            handler=self.handlers.get(name, DEFAULT_HANDLERS[name]),
+            timeout_seconds=default_timeout(name, self.timeouts),
+            concurrency=DEFAULT_CONCURRENCY[name],
+        )
 
     @property
     def uses_local_issuer(self) -> bool:
@@ -131,6 +173,22 @@ class StackConfig:
             raise ConfigError(
                 f"[handlers] knows {', '.join(FUNCTION_NAMES)}; unknown: {', '.join(sorted(unknown))}"
             )
+        if self.function_mode not in FUNCTION_MODES:
+            raise ConfigError(
+                f"[stack] functions must be one of {', '.join(FUNCTION_MODES)}, "
+                f"not {self.function_mode!r}"
+            )
+        if self.function_mode == "inprocess":
+            foreign = [
+                name
+                for name, spec in self.functions.items()
+                if spec.code or spec.python or spec.command
+            ]
+            if foreign:
+                raise ConfigError(
+                    f'[stack] functions = "inprocess" cannot run code, python or command '
+                    f"([functions.{foreign[0]}]): those need their own process"
+                )
         if self.uses_local_issuer and self.host not in LOOPBACK_HOSTS:
             # /demo/token signs a token for any user id: never offer that beyond this machine.
             raise ConfigError(
@@ -151,24 +209,57 @@ def load_stack_config(path: Path | None) -> StackConfig:
         raise ConfigError(f"config file {path} does not exist") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path}: {error}") from error
-    return config_from_document(document, source=str(path))
+    return config_from_document(document, source=str(path), base_dir=path.parent.absolute())
 
 
-def config_from_document(document: dict[str, Any], *, source: str = "sumu.toml") -> StackConfig:
+def config_from_document(
+    document: dict[str, Any], *, source: str = "sumu.toml", base_dir: Path | None = None
+) -> StackConfig:
+    """``base_dir``: what relative paths in [functions] are relative to (the file's folder)."""
+    unknown_tables = sorted(set(document) - set(KNOWN_TABLES))
+    if unknown_tables:
+        raise ConfigError(
+            f"{source}: unknown table [{unknown_tables[0]}]; "
+            f"sumu.toml knows {', '.join(f'[{name}]' for name in KNOWN_TABLES)}"
+        )
     stack = _table(document, "stack", source)
     auth = _table(document, "auth", source)
-    handlers = {
-        **DEFAULT_HANDLERS,
-        **_strings(_table(document, "handlers", source), "handlers", source),
-    }
+    given_handlers = _strings(_table(document, "handlers", source), "handlers", source)
+    handlers = {**DEFAULT_HANDLERS, **given_handlers}
     environment = _strings(_table(document, "environment", source), "environment", source)
-    known_stack = {"port", "aws_port", "host", "stage", "presence", "state_dir", "region"}
+    known_stack = {
+        "port",
+        "aws_port",
+        "host",
+        "stage",
+        "presence",
+        "state_dir",
+        "region",
+        "functions",
+    }
     _reject_unknown(stack, known_stack, "stack", source)
     _reject_unknown(auth, {"jwks_uri", "issuer", "audience"}, "auth", source)
     timeouts = _timeouts(_table(document, "timeouts", source), source)
-    values: dict[str, Any] = {key: value for key, value in stack.items() if key != "presence"}
+    unknown_names = sorted(set(given_handlers) - set(FUNCTION_NAMES))
+    if unknown_names:
+        raise ConfigError(
+            f"{source}: [handlers] knows {', '.join(FUNCTION_NAMES)}; unknown: {', '.join(unknown_names)}"
+        )
+    functions = _functions(
+        _table(document, "functions", source),
+        handlers=handlers,
+        given_handlers=given_handlers,
+        timeouts=timeouts,
+        base_dir=base_dir or Path.cwd(),
+        source=source,
+    )
+    values: dict[str, Any] = {
+        key: value for key, value in stack.items() if key not in ("presence", "functions")
+    }
     if "presence" in stack:
         values["presence_source"] = stack["presence"]
+    if "functions" in stack:
+        values["function_mode"] = stack["functions"]
     if "state_dir" in values:
         values["state_dir"] = Path(values["state_dir"])
     config = StackConfig(
@@ -179,9 +270,133 @@ def config_from_document(document: dict[str, Any], *, source: str = "sumu.toml")
         handlers=handlers,
         timeouts=timeouts,
         environment=environment,
+        functions=functions,
     )
     config.validate()
     return config
+
+
+def default_timeout(name: str, timeouts: Timeouts) -> float:
+    """A function's Lambda timeout when [functions.NAME] sets none: [timeouts] for the pusher
+    and presence (as in 0.1), infra/terraform's values for the others."""
+    return {
+        "pusher": timeouts.pusher_timeout_seconds,
+        "presence": timeouts.presence_timeout_seconds,
+    }.get(name, DEFAULT_TIMEOUTS[name])
+
+
+def _functions(
+    tables: dict[str, Any],
+    *,
+    handlers: dict[str, str],
+    given_handlers: dict[str, str],
+    timeouts: Timeouts,
+    base_dir: Path,
+    source: str,
+) -> dict[str, FunctionSpec]:
+    functions: dict[str, FunctionSpec] = {}
+    for name, table in tables.items():
+        where = f"{source}: [functions.{name}]"
+        if name not in FUNCTION_NAMES:
+            raise ConfigError(f"{where}: unknown function; known: {', '.join(FUNCTION_NAMES)}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table")
+        _reject_unknown(table, set(FUNCTION_KEYS), f"functions.{name}", source)
+        if "handler" in table and name in given_handlers:
+            raise ConfigError(f"{where}: handler is also set in [handlers]; keep one")
+        functions[name] = _function(
+            name=name,
+            table=table,
+            default_handler=handlers[name],
+            timeouts=timeouts,
+            base_dir=base_dir,
+            where=where,
+        )
+    return functions
+
+
+def _function(
+    *,
+    name: str,
+    table: dict[str, Any],
+    default_handler: str,
+    timeouts: Timeouts,
+    base_dir: Path,
+    where: str,
+) -> FunctionSpec:
+    handler = table.get("handler", default_handler)
+    if not isinstance(handler, str) or "." not in handler.strip(".") or not handler.strip():
+        raise ConfigError(f"{where}: handler must be module.function, got {handler!r}")
+    command = table.get("command")
+    if command is not None:
+        if (
+            not isinstance(command, list)
+            or not command
+            or not all(isinstance(part, str) and part for part in command)
+        ):
+            raise ConfigError(f"{where}: command must be a non-empty list of strings")
+        if "python" in table:
+            raise ConfigError(f"{where}: command replaces python; set one of them")
+        command = [_program(command[0], base_dir, f"{where} command"), *command[1:]]
+    code = None
+    if "code" in table:
+        if not isinstance(table["code"], str):
+            raise ConfigError(f"{where}: code must be a path")
+        code = (base_dir / table["code"]).resolve()
+        if not code.is_dir():
+            raise ConfigError(f"{where}: code folder {code} does not exist")
+    python = None
+    if "python" in table:
+        if not isinstance(table["python"], str):
+            raise ConfigError(f"{where}: python must be a path")
+        python = Path(_program(table["python"], base_dir, f"{where} python"))
+    timeout = table.get("timeout_seconds", default_timeout(name, timeouts))
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_FUNCTION_TIMEOUT
+    ):
+        raise ConfigError(
+            f"{where}: timeout_seconds must be a number above 0 and at most "
+            f"{MAX_FUNCTION_TIMEOUT}, got {timeout!r}"
+        )
+    concurrency = table.get("concurrency", DEFAULT_CONCURRENCY[name])
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise ConfigError(
+            f"{where}: concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, "
+            f"got {concurrency!r}"
+        )
+    environment = table.get("environment", {})
+    if not isinstance(environment, dict):
+        raise ConfigError(f"{where}: environment must be a table of strings")
+    _strings(environment, f"functions.{name}.environment", where)
+    return FunctionSpec(
+        name=name,
+        handler=handler,
+        code=code,
+        python=python,
+        command=tuple(command) if command is not None else None,
+        timeout_seconds=float(timeout),
+        concurrency=concurrency,
+        environment=dict(environment),
+    )
+
+
+def _program(value: str, base_dir: Path, where: str) -> str:
+    """An executable: a path (relative to the config file) or a name looked up on PATH."""
+    if os.sep in value or value.startswith("."):
+        path = (base_dir / value).absolute()
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise ConfigError(f"{where}: {path} does not exist or is not executable")
+        return str(path)
+    found = shutil.which(value)
+    if found is None:
+        raise ConfigError(f"{where}: {value!r} is not on PATH")
+    return found
 
 
 def _table(document: dict[str, Any], name: str, source: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""How the local stack calls a handler the way Lambda would.
+"""The in-process design of 0.1 (``[stack] functions = "inprocess"``): a handler imported into
+the stack's own process and called on its threads.
 
-A handler is named by dotted path (``package.module.function``) so a team can point any function
-at its own implementation. Lambda runs concurrent invocations in separate execution
-environments; here they are threads of one process sharing one module, so a handler the stack
-runs must be thread-safe (the services are: clients built once, one event loop per thread).
+Kept so the load benchmark can compare it with functions in processes of their own
+(``sumu_local.stack.functions``, the default). Here concurrent invocations are threads of one
+process sharing one module, one ``os.environ`` and the GIL with moto and the gateway, which is
+what Lambda never does.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # The gateway already models Lambda's context object; both kinds of invocation share it.
 from sumu_local.gateway import LambdaContext
 
 Handler = Callable[[Any, Any], Any]
+
+
+class Invocable(Protocol):
+    """What the event sources call: a function by name, invoked from their threads."""
+
+    @property
+    def name(self) -> str: ...
+
+    def invoke(self, event: Any) -> Any: ...
 
 
 class HandlerLoadError(RuntimeError):

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from sumu_local.gateway import Gateway, GatewayConfig
+from sumu_local.gateway.config import HandlerRef
+from sumu_local.gateway.invocation import HandlerTimeoutError
 from sumu_local.stack.aws import LOCAL_CREDENTIALS, aws_client
-from sumu_local.stack.config import LOCAL_AUDIENCE, StackConfig
+from sumu_local.stack.config import FUNCTION_NAMES, LOCAL_AUDIENCE, StackConfig
+from sumu_local.stack.functions import Function, FunctionError, FunctionTimeout, open_functions
 from sumu_local.stack.issuer import TokenIssuer, load_or_create_key
-from sumu_local.stack.lambda_runtime import HandlerLoadError, LocalFunction
+from sumu_local.stack.lambda_runtime import HandlerLoadError, Invocable, LocalFunction
 from sumu_local.stack.manifest import (
     STACK_FILE,
     ManifestError,
@@ -54,6 +57,7 @@ class LocalStack:
     _threads: list[threading.Thread] = field(default_factory=list)
     _moto: MotoProcess | None = None
     _gateway: Gateway | None = None
+    _functions: dict[str, Function] = field(default_factory=dict)
     manifest: StackManifest | None = None
     resources: StackResources | None = None
     issuer: TokenIssuer | None = None
@@ -113,18 +117,7 @@ class LocalStack:
             issuer=issuer,
             audience=audience,
         )
-        # Every function runs in this process, so they share one environment, as their Lambda
-        # configurations would if they were merged (no two of them disagree on a variable).
-        os.environ.update(environment)
-        functions = {
-            name: LocalFunction(name, path, _function_timeout(config, name), region=config.region)
-            for name, path in config.handlers.items()
-        }
-        for function in functions.values():
-            try:
-                await asyncio.to_thread(function.load)  # a bad dotted path fails here, clearly
-            except HandlerLoadError as error:
-                raise StackError(f"[handlers] {function.name}: {error}") from error
+        functions, gateway_handlers = await self._start_functions(environment)
         demo = DemoBackend(
             websocket_url=f"ws://{config.host}:{port}/{config.stage}",
             issuer=self.issuer,
@@ -138,8 +131,8 @@ class LocalStack:
         timeouts = config.timeouts
         self._gateway = Gateway(
             GatewayConfig(
-                routes=dict.fromkeys(CONNECTION_ROUTES, config.handlers["connections"]),
-                authorizer=config.handlers["authorizer"],
+                routes=dict.fromkeys(CONNECTION_ROUTES, gateway_handlers["connections"]),
+                authorizer=gateway_handlers["authorizer"],
                 # No identity-source gate: DESIGN.md lets a client carry its token in the
                 # `authorization` query parameter (browsers) or the Authorization header, and a
                 # gate can only require both or one. The authorizer itself answers Unauthorized
@@ -152,7 +145,17 @@ class LocalStack:
                 idle_timeout_seconds=timeouts.idle_timeout_seconds,
                 max_duration_seconds=timeouts.max_duration_seconds,
                 handler_timeout_seconds=timeouts.integration_timeout_seconds,
-                environment=environment,
+                # The gateway waits for each function at most its Lambda timeout (capped at
+                # the integration timeout, API Gateway's 29 s).
+                handler_timeouts={
+                    **dict.fromkeys(
+                        CONNECTION_ROUTES, config.function_spec("connections").timeout_seconds
+                    ),
+                    "authorizer": config.function_spec("authorizer").timeout_seconds,
+                },
+                # In-process handlers read the stack's variables from os.environ; functions in
+                # processes of their own get them in their process's environment instead.
+                environment=environment if config.function_mode == "inprocess" else {},
             ),
             configure_app=demo.configure_app,
         )
@@ -183,9 +186,49 @@ class LocalStack:
         self.manifest.write(config.state_dir)
         return self.manifest
 
+    async def _start_functions(
+        self, environment: dict[str, str]
+    ) -> tuple[dict[str, Invocable], dict[str, HandlerRef]]:
+        """The four functions for the event sources, and the gateway's handlers for two."""
+        config = self.config
+        if config.function_mode == "inprocess":
+            # Every function runs in this process, so they share one environment, as their
+            # Lambda configurations would if they were merged (none disagree on a variable).
+            os.environ.update(environment)
+            local = {
+                name: LocalFunction(
+                    name,
+                    spec.handler or "",
+                    spec.timeout_seconds,
+                    region=config.region,
+                )
+                for name, spec in ((n, config.function_spec(n)) for n in FUNCTION_NAMES)
+            }
+            for function in local.values():
+                try:
+                    await asyncio.to_thread(function.load)  # a bad dotted path fails here
+                except HandlerLoadError as error:
+                    raise StackError(f"[handlers] {function.name}: {error}") from error
+            paths: dict[str, HandlerRef] = {
+                name: function.handler_path for name, function in local.items()
+            }
+            return dict(local), paths
+        specs = {name: config.function_spec(name) for name in FUNCTION_NAMES}
+        try:
+            self._functions = await asyncio.to_thread(
+                open_functions, specs, environment=environment, region=config.region
+            )
+        except FunctionError as error:
+            # The message names the function and ends with its last lines of output.
+            raise StackError(f"function {error}") from error
+        handlers: dict[str, HandlerRef] = {
+            name: gateway_handler(self._functions[name]) for name in ("authorizer", "connections")
+        }
+        return dict(self._functions), handlers
+
     def _start_sources(
         self,
-        functions: dict[str, LocalFunction],
+        functions: dict[str, Invocable],
         clients: dict[str, Any],
         resources: StackResources,
     ) -> None:
@@ -249,6 +292,9 @@ class LocalStack:
         for thread in self._threads:
             await asyncio.to_thread(thread.join, SOURCE_JOIN_SECONDS)
         self._threads.clear()
+        functions, self._functions = list(self._functions.values()), {}
+        for function in functions:
+            await asyncio.to_thread(function.close)
         if self._moto is not None:
             await asyncio.to_thread(self._moto.stop)
             self._moto = None
@@ -259,12 +305,18 @@ class LocalStack:
 _SERVICES = ("dynamodb", "sqs", "sns")
 
 
-def _function_timeout(config: StackConfig, name: str) -> float:
-    timeouts = config.timeouts
-    return {
-        "pusher": timeouts.pusher_timeout_seconds,
-        "presence": timeouts.presence_timeout_seconds,
-    }.get(name, timeouts.integration_timeout_seconds)
+def gateway_handler(function: Function) -> HandlerRef:
+    """The gateway's handler for a function: awaited on the gateway's loop; a Lambda timeout
+    becomes the integration timeout API Gateway reports (504, the error frame)."""
+
+    async def invoke(event: Any, context: Any) -> Any:
+        try:
+            return await function.ainvoke(event)
+        except FunctionTimeout as error:
+            raise HandlerTimeoutError(str(error)) from error
+
+    invoke.__qualname__ = function.name  # the function name in the gateway's logs
+    return invoke
 
 
 def _handler_environment(

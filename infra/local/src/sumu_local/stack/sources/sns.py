@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sumu_local.stack.lambda_runtime import LocalFunction
+from sumu_local.stack.lambda_runtime import Invocable
 
 logger = logging.getLogger("sumu_local.sources.sns")
 
@@ -43,7 +43,7 @@ class SnsRecord(TypedDict):
 
 @dataclass
 class SnsEventSource:
-    function: LocalFunction
+    function: Invocable
     sqs: Any
     delivery_queue_url: str
     subscription_arn: str

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sumu_local.stack.lambda_runtime import LocalFunction
+from sumu_local.stack.lambda_runtime import Invocable
 
 logger = logging.getLogger("sumu_local.sources.sqs")
 
@@ -41,7 +41,7 @@ class SqsRecord(TypedDict):
 
 @dataclass
 class SqsEventSource:
-    function: LocalFunction
+    function: Invocable
     sqs: Any
     queue_url: str
     queue_arn: str

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sumu_local.stack.lambda_runtime import LocalFunction
+from sumu_local.stack.lambda_runtime import Invocable
 from sumu_local.stack.sources.ttl import ServiceDeletions, item_key
 
 logger = logging.getLogger("sumu_local.sources.stream")
@@ -27,7 +27,7 @@ RETRY_BACKOFF_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
 
 @dataclass
 class StreamEventSource:
-    function: LocalFunction
+    function: Invocable
     streams: Any
     stream_arn: str
     region: str
