@@ -43,7 +43,8 @@ def test_selected_broadcast_and_exclude_reach_exactly_the_right_sockets(
     alice_only = {"tag": "alice-not-bob", "via": via}
     send(live, via, {"users": [alice], "data": selected})
     send(live, via, {"data": everyone})
-    send(live, via, {"users": [], "exclude_users": [alice], "data": all_but_alice})
+    # An all-but is a request without `users` (an empty `users` list reaches nobody).
+    send(live, via, {"exclude_users": [alice], "data": all_but_alice})
     send(live, via, {"users": [alice, bob, alice], "exclude_users": [bob], "data": alice_only})
     # THEN each socket got exactly its frames, once each (broadcasts may reach other tests'
     # sockets too, so only these three sockets are checked)
