@@ -140,3 +140,54 @@ def test_list_as_json_is_the_registry(capsys: pytest.CaptureFixture[str]) -> Non
     status, out, _ = run(capsys, "list", "--json")
     listed: Any = json.loads(out)
     assert (status, listed) == (0, registry()["contracts"])
+
+
+def test_all_errors_lists_every_violation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Four violations; the default validate stops at the first.
+    path = message_file(tmp_path, '{"users": "alice", "exclude_users": [""], "datum": 1}')
+    status, out, _ = run(capsys, "validate", "--all-errors", "notification-request", path)
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0] == "notification-request: 4 violation(s) (jsonschema Draft7Validator)"
+    assert "notification-request: (root): 'data' is a required property" in lines
+    assert "notification-request: /users: 'alice' is not of type 'array'" in lines
+    assert "notification-request: /exclude_users/0: '' should be non-empty" in lines
+    assert any("'datum' was unexpected" in line for line in lines)
+
+
+def test_all_errors_on_a_valid_message_prints_valid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = message_file(tmp_path, '{"users": [], "data": null}')
+    assert run(capsys, "validate", "--all-errors", "notification-request", path) == (
+        0,
+        "valid\n",
+        "",
+    )
+
+
+def test_all_errors_reports_the_size_limit_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = message_file(tmp_path, json.dumps({"data": "x" * 300_000}))
+    status, out, _ = run(capsys, "validate", "--all-errors", "notification-request", path)
+    assert status == 1
+    assert "over the limit of 262144" in out
+
+
+def test_all_errors_without_jsonschema_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys  # noqa: PLC0415
+
+    from sumu_contracts import reference  # noqa: PLC0415
+
+    reference._validator.cache_clear()
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # import jsonschema -> ImportError
+    path = message_file(tmp_path, '{"data": 1}')
+    status, _, err = run(capsys, "validate", "--all-errors", "notification-request", path)
+    reference._validator.cache_clear()
+    assert status == 2
+    assert 'pip install "sumu-contracts[reference]"' in err

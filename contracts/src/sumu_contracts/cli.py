@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     validate_command.add_argument(
         "file", metavar="FILE", help="a JSON file, or - for standard input"
     )
+    validate_command.add_argument(
+        "--all-errors",
+        action="store_true",
+        help="list every violation through jsonschema (extra: sumu-contracts[reference])",
+    )
     validate_command.set_defaults(run=_validate)
 
     list_command = commands.add_parser("list", help="the contracts, who writes and reads them")
@@ -104,6 +109,8 @@ def _validate(arguments: argparse.Namespace) -> int:
     if not path.is_file():
         raise UsageError(f"contract {name!r} has no such version")
     payload = _read_json(arguments.file)
+    if arguments.all_errors:
+        return _validate_all(name, payload)
     try:
         validate(name, payload)
     except ContractError as error:
@@ -111,6 +118,22 @@ def _validate(arguments: argparse.Namespace) -> int:
         return EXIT_FAILED
     print("valid")
     return EXIT_OK
+
+
+def _validate_all(name: str, payload: Any) -> int:
+    from sumu_contracts.reference import ReferenceUnavailable, all_errors  # noqa: PLC0415
+
+    try:
+        errors = all_errors(name, payload)
+    except ReferenceUnavailable as error:
+        raise UsageError(str(error)) from None
+    if not errors:
+        print("valid")
+        return EXIT_OK
+    print(f"{name}: {len(errors)} violation(s) (jsonschema Draft7Validator)")
+    for violation in errors:
+        print(violation)
+    return EXIT_FAILED
 
 
 def _read_json(source: str) -> Any:

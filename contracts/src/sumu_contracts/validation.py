@@ -59,13 +59,28 @@ def validate(name: str, payload: Any, *, serialised_size: int | None = None) -> 
     limit = max_bytes(name)
     if limit is not None:
         if serialised_size is None:
-            # What travels is UTF-8 text: ASCII escaping would count one emoji as 12 bytes, not 4.
-            # A lone surrogate has no UTF-8 form; it travels as its 6-byte JSON escape, which is
-            # exactly what backslashreplace counts.
-            text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-            serialised_size = len(text.encode("utf-8", "backslashreplace"))
+            serialised_size = serialised_size_of(payload)
         if serialised_size > limit:
             raise ContractError(name, "", f"is {serialised_size} bytes, over the limit of {limit}")
+
+
+def serialised_size_of(payload: Any) -> int:
+    """UTF-8 bytes of the compact JSON text of ``payload``, as it travels."""
+    # What travels is UTF-8 text: ASCII escaping would count one emoji as 12 bytes, not 4.
+    # A lone surrogate has no UTF-8 form; it travels as its 6-byte JSON escape, which is
+    # exactly what backslashreplace counts.
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8", "backslashreplace"))
+
+
+def fast_is_valid(name: str, payload: Any) -> bool:
+    """fastjsonschema's verdict on the schema alone (no size limit): what the reference
+    validator is compared with."""
+    try:
+        _compiled(name)(payload)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
 
 
 def is_valid(name: str, payload: Any) -> bool:
