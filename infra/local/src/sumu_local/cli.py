@@ -21,6 +21,7 @@ from sumu_contracts import ContractError, validate
 from sumu_local.conformance.cli import add_conformance_command
 from sumu_local.gateway.cli import add_gateway_command
 from sumu_local.listener import listen
+from sumu_local.redrive import add_redrive_command
 from sumu_local.stack.aws import aws_client
 from sumu_local.stack.config import PRESENCE_SOURCES, ConfigError, load_stack_config
 from sumu_local.stack.issuer import IssuerError, TokenIssuer, load_key
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen(subparsers)
     add_gateway_command(subparsers)
     add_conformance_command(subparsers)
+    add_redrive_command(subparsers)
     return parser
 
 
