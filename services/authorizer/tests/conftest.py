@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import threading
@@ -21,6 +22,7 @@ from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 from sumu_authorizer import handler as handler_module
 
+HOSTILE_SECONDS = 10.0  # the longest a misbehaving answer below may last, whoever is waiting
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/mvp/$connect"
 AUDIENCE = "sumu-test-client"
 
@@ -97,6 +99,11 @@ class JwksServer:
     body_override: bytes | None = None
     requests: list[str] = field(default_factory=list)
     openid_issuer: str | None = None  # issuer named in the openid-configuration (default: base_url)
+    # Hostile key endpoints, each bounded by HOSTILE_SECONDS and by the fixture's end:
+    dribble_interval: float = 0.0  # > 0: the whole answer, status line first, a byte at a time
+    redirect_to: str | None = None  # the JWKS path answers 302 to this URL
+    declared_length: int | None = None  # announce this Content-Length, send no body, and wait
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
     def jwks_url(self) -> str:
@@ -110,7 +117,7 @@ class JwksServer:
         return sum(1 for requested in self.requests if requested == path)
 
     def document(self, path: str) -> object:
-        if path == "/.well-known/jwks.json":
+        if path in {"/.well-known/jwks.json", "/moved/jwks.json"}:
             return {"keys": [public_jwk(key) for key in self.published]}
         if path == "/x509":
             return {key.kid: certificate_pem(key.key) for key in self.published}
@@ -131,6 +138,21 @@ def _request_handler(server_state: JwksServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             body = server_state.body_override or json.dumps(document).encode()
+            if server_state.redirect_to and self.path == "/.well-known/jwks.json":
+                self.send_response(302)
+                self.send_header("Location", server_state.redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if server_state.dribble_interval:
+                self._dribble(body)
+                return
+            if server_state.declared_length is not None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(server_state.declared_length))
+                self.end_headers()
+                server_state.stopped.wait(HOSTILE_SECONDS)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -139,14 +161,32 @@ def _request_handler(server_state: JwksServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _dribble(self, body: bytes) -> None:
+            """A slow loris: a valid answer, one byte every dribble_interval seconds."""
+            self.close_connection = True
+            answer = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            give_up_at = time.monotonic() + HOSTILE_SECONDS
+            for index in range(len(answer)):
+                if server_state.stopped.is_set() or time.monotonic() > give_up_at:
+                    return
+                try:
+                    self.wfile.write(answer[index : index + 1])
+                except OSError:  # the client gave up: what the authorizer must do
+                    return
+                server_state.stopped.wait(server_state.dribble_interval)
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler
 
 
-@pytest.fixture
-def jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
+@contextlib.contextmanager
+def running_jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
     state = JwksServer(published=[keys["rsa"], keys["ec"], keys["ec384"], keys["ed25519"]])
     server = ThreadingHTTPServer(("127.0.0.1", 0), _request_handler(state))
     server.daemon_threads = True
@@ -158,9 +198,23 @@ def jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
     try:
         yield state
     finally:
+        state.stopped.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
+    with running_jwks_server(keys) as server:
+        yield server
+
+
+@pytest.fixture
+def other_jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
+    """A second key endpoint: another origin (its own port on 127.0.0.1)."""
+    with running_jwks_server(keys) as server:
+        yield server
 
 
 def b64url(data: bytes) -> str:
