@@ -15,7 +15,7 @@ module "function" {
   log_retention_days   = var.log_retention_days
   tags                 = var.tags
 
-  environment = {
+  environment = merge({
     JWT_ISSUER_JWKS_URI      = var.issuer_jwks_uri
     JWT_ISSUER               = var.issuer
     JWT_AUTHORIZED_AUDIENCES = join(",", var.authorized_audiences)
@@ -23,5 +23,8 @@ module "function" {
     JWT_ALGORITHMS           = join(",", var.algorithms)
     JWT_LEEWAY_SECONDS       = tostring(var.leeway_seconds)
     JWT_CONTEXT_CLAIMS       = join(",", var.context_claims)
-  }
+    },
+    # The explicit opt-out sumu-authorizer needs to start without an issuer or an audience.
+    var.allow_any_issuer_and_audience ? { JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE = "true" } : {},
+  )
 }

@@ -39,6 +39,12 @@ variable "authorized_audiences" {
   default     = []
 }
 
+variable "allow_any_issuer_and_audience" {
+  description = "Accept tokens of any issuer and audience the JWKS keys sign (JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE). Off by default: with Firebase's shared x509 URL that is every Firebase project's users. Without it, `issuer` or `authorized_audiences` is required."
+  type        = bool
+  default     = false
+}
+
 variable "verify_token_expiration" {
   description = "Reject expired tokens (JWT_VERIFY_EXPIRATION); turn off only for testing."
   type        = bool
@@ -80,9 +86,9 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (-1 for none)."
+  description = "Reserved concurrent executions; null (the default) leaves the function unreserved."
   type        = number
-  default     = 100
+  default     = null
 }
 
 variable "tags" {

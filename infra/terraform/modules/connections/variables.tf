@@ -43,9 +43,10 @@ variable "connection_ttl_seconds" {
   type        = number
   default     = 7200
 
+  # sumu-connections refuses less than 7200: TTL would delete connections API Gateway still holds.
   validation {
-    condition     = var.connection_ttl_seconds >= 60 && var.connection_ttl_seconds <= 86400
-    error_message = "The connection TTL must be between 60 seconds and one day."
+    condition     = var.connection_ttl_seconds >= 7200 && var.connection_ttl_seconds <= 86400
+    error_message = "The connection TTL must be between 7200 seconds (API Gateway's two-hour maximum connection duration) and one day."
   }
 }
 
@@ -56,9 +57,9 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (-1 for none)."
+  description = "Reserved concurrent executions; null (the default) leaves the function unreserved."
   type        = number
-  default     = 200
+  default     = null
 }
 
 variable "tags" {

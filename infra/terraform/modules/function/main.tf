@@ -15,79 +15,81 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = var.tags
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
+locals {
+  # Policies are rendered here rather than by aws_iam_policy_document so that the plan, and the
+  # tests that read it, hold the real JSON: actions and resources are asserted, not mocked.
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+
+  dead_letter_statements = var.dead_letter_target_arn == null ? [] : [{
+    Sid      = "DeadLetter"
+    Effect   = "Allow"
+    Action   = startswith(split(":", var.dead_letter_target_arn)[2], "sqs") ? ["sqs:SendMessage"] : ["sns:Publish"]
+    Resource = [var.dead_letter_target_arn]
+  }]
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["${local.log_group_arn}:*"]
+        },
+        {
+          # X-Ray segments have no resource-level permissions:
+          # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+          Sid      = "Tracing"
+          Effect   = "Allow"
+          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+          Resource = ["*"]
+        },
+        {
+          Sid      = "DecryptEnvironment"
+          Effect   = "Allow"
+          Action   = ["kms:Decrypt"]
+          Resource = [var.kms_key_arn]
+        },
+      ],
+      local.dead_letter_statements,
+      [for s in var.policy_statements : { Sid = s.sid, Effect = "Allow", Action = s.actions, Resource = s.resources }],
+    )
+  })
 }
 
 resource "aws_iam_role" "this" {
   name               = var.name
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  assume_role_policy = local.assume_role_policy
   tags               = var.tags
-}
-
-data "aws_iam_policy_document" "this" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:*"]
-  }
-
-  # X-Ray segments have no resource-level permissions:
-  # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
-  statement {
-    sid       = "Tracing"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DecryptEnvironment"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.dead_letter_target_arn == null ? [] : [var.dead_letter_target_arn]
-    content {
-      sid       = "DeadLetter"
-      actions   = startswith(split(":", statement.value)[2], "sqs") ? ["sqs:SendMessage"] : ["sns:Publish"]
-      resources = [statement.value]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.policy_statements
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "this" {
   name   = "${var.name}-least-privilege"
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = local.policy
 }
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:SUMU functions call public AWS endpoints and the issuer's JWKS URL; a VPC would add NAT cost and latency for no isolation gain.
   #checkov:skip=CKV_AWS_272:Code is built and deployed by the package pipeline from the repository; code signing is left to adopters who run AWS Signer.
-  function_name                  = var.name
-  description                    = var.description
-  role                           = aws_iam_role.this.arn
-  handler                        = var.handler
-  runtime                        = var.runtime
-  memory_size                    = var.memory_size
-  timeout                        = var.timeout
-  reserved_concurrent_executions = var.reserved_concurrency
+  function_name = var.name
+  description   = var.description
+  role          = aws_iam_role.this.arn
+  handler       = var.handler
+  runtime       = var.runtime
+  memory_size   = var.memory_size
+  timeout       = var.timeout
+  # Unreserved by default: a new account's concurrency limit (often 10) leaves nothing to
+  # reserve, and AWS refuses a reservation that would leave fewer than 100 unreserved.
+  reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
   kms_key_arn                    = var.kms_key_arn
   publish                        = true
 
@@ -127,8 +129,12 @@ resource "aws_lambda_alias" "this" {
   name          = var.alias_name
   description   = "Traffic alias, moved by the package pipeline"
   function_name = aws_lambda_function.this.function_name
-  # The latest published version: the pipeline publishes and moves the alias on each release, so
-  # Terraform reads the same version back; a configuration change made here (environment,
-  # memory) publishes a new version of the current code and the alias follows it.
+  # The version the first apply published; from then on the package pipeline moves it.
   function_version = aws_lambda_function.this.version
+
+  # After the first apply the pipeline owns the alias: a release or a rollback with
+  # `aws lambda update-alias` is not undone by the next apply.
+  lifecycle {
+    ignore_changes = [function_version]
+  }
 }

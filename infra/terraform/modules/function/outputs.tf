@@ -52,3 +52,8 @@ output "policy_statements" {
   description = "The service-specific IAM statements of the execution role."
   value       = var.policy_statements
 }
+
+output "policy" {
+  description = "The execution role's policy document (JSON), as IAM receives it."
+  value       = local.policy
+}

@@ -67,9 +67,14 @@ variable "timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions; caps what one function can take from the account pool. -1 leaves it unreserved."
+  description = "Reserved concurrent executions; null (the default) leaves the function unreserved. A reservation fails when it would leave the account fewer than 100 unreserved executions."
   type        = number
-  default     = 100
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 0, false)
+    error_message = "The reserved concurrency must be null (unreserved) or a non-negative number."
+  }
 }
 
 variable "environment" {

@@ -86,6 +86,16 @@ resource "aws_cloudwatch_log_group" "access" {
   tags              = var.tags
 }
 
+# Execution logs go to a group API Gateway names itself; declaring it first gives it retention
+# and encryption (API Gateway would create it with neither):
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_apigatewayv2_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
 resource "aws_apigatewayv2_stage" "this" {
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; this API's only integration is Lambda (AWS_PROXY) and its clients authenticate with JWTs on $connect.
   api_id        = aws_apigatewayv2_api.this.id
@@ -99,6 +109,17 @@ resource "aws_apigatewayv2_stage" "this" {
     logging_level            = var.execution_logging_level
     data_trace_enabled       = false
     detailed_metrics_enabled = true
+  }
+
+  # API Gateway cannot cache a WebSocket authorizer's answer, nor gate it on "query OR header"
+  # (identity sources must all be present), so $connect, the only route that invokes the
+  # authorizer, gets its own lower limits: they bound what token-less floods cost.
+  route_settings {
+    route_key              = "$connect"
+    throttling_burst_limit = var.connect_throttling_burst_limit
+    throttling_rate_limit  = var.connect_throttling_rate_limit
+    logging_level          = var.execution_logging_level
+    data_trace_enabled     = false
   }
 
   access_log_settings {
@@ -124,7 +145,7 @@ resource "aws_apigatewayv2_stage" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_api_gateway_account.this]
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_lambda_permission" "connections" {

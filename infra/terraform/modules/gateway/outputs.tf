@@ -37,3 +37,8 @@ output "authorizer_id" {
   description = "ID of the $connect REQUEST authorizer."
   value       = aws_apigatewayv2_authorizer.this.id
 }
+
+output "execution_log_group_name" {
+  description = "Log group of the stage's execution logs (API-Gateway-Execution-Logs_{api-id}/{stage})."
+  value       = aws_cloudwatch_log_group.execution.name
+}

@@ -65,6 +65,28 @@ variable "throttling_rate_limit" {
   }
 }
 
+variable "connect_throttling_burst_limit" {
+  description = "Burst limit of the $connect route, the only one that invokes the authorizer (requests)."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.connect_throttling_burst_limit >= 0
+    error_message = "The $connect burst limit cannot be negative."
+  }
+}
+
+variable "connect_throttling_rate_limit" {
+  description = "Steady rate limit of the $connect route, requests per second: the most authorizer invocations per second."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.connect_throttling_rate_limit >= 0
+    error_message = "The $connect rate limit cannot be negative."
+  }
+}
+
 variable "execution_logging_level" {
   description = "Execution logging of the stage's routes: OFF, ERROR or INFO."
   type        = string
@@ -88,9 +110,9 @@ variable "log_retention_days" {
 }
 
 variable "manage_account_logging_role" {
-  description = "Set the region's API Gateway CloudWatch Logs role (an account-wide setting API Gateway needs before it writes any log). Turn off when the account already has one."
+  description = "Create the region's API Gateway CloudWatch Logs role and set it on the account. Off by default: it is one setting per account and region, so a second stack would take it over and a destroy would unset it for every API. When off, the account must already have one (AWS refuses a logging stage without it)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "deploy" {

@@ -75,3 +75,43 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   ok_actions          = var.alarm_actions
   tags                = var.tags
 }
+
+# Backends in other accounts publish notification requests here. The policies exist only when
+# there are such accounts; this account's principals are allowed by their IAM policies.
+locals {
+  publisher_principals = [for id in var.publisher_account_ids : "arn:${data.aws_partition.current.partition}:iam::${id}:root"]
+}
+
+data "aws_partition" "current" {}
+
+resource "aws_sns_topic_policy" "notifications" {
+  count = length(var.publisher_account_ids) == 0 ? 0 : 1
+
+  arn = aws_sns_topic.this["notifications"].arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OtherAccountsPublish"
+      Effect    = "Allow"
+      Principal = { AWS = local.publisher_principals }
+      Action    = "sns:Publish"
+      Resource  = aws_sns_topic.this["notifications"].arn
+    }]
+  })
+}
+
+resource "aws_sqs_queue_policy" "notifications" {
+  count = length(var.publisher_account_ids) == 0 ? 0 : 1
+
+  queue_url = aws_sqs_queue.this["notifications"].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "OtherAccountsSend"
+      Effect    = "Allow"
+      Principal = { AWS = local.publisher_principals }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.this["notifications"].arn
+    }]
+  })
+}

@@ -52,3 +52,23 @@ output "dlq_alarm_names" {
   description = "CloudWatch alarms on dead-letter queue depth, by channel."
   value       = { for k, a in aws_cloudwatch_metric_alarm.dlq_depth : k => a.alarm_name }
 }
+
+output "notifications_topic_policy" {
+  description = "Resource policy of the notifications topic (JSON), null when no other account publishes."
+  value       = one(aws_sns_topic_policy.notifications[*].policy)
+}
+
+output "notifications_queue_policy" {
+  description = "Resource policy of the notifications queue (JSON), null when no other account sends."
+  value       = one(aws_sqs_queue_policy.notifications[*].policy)
+}
+
+output "channels" {
+  description = "Both channels as the seed's module gave them: by channel (notifications, messages), the topic (name, ARN) and the queue (name, ARN, URL)."
+  value = {
+    for channel in keys(local.channels) : channel => {
+      topic = { name = aws_sns_topic.this[channel].name, arn = aws_sns_topic.this[channel].arn }
+      queue = { name = aws_sqs_queue.this[channel].name, arn = aws_sqs_queue.this[channel].arn, url = aws_sqs_queue.this[channel].id }
+    }
+  }
+}

@@ -47,3 +47,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "publisher_account_ids" {
+  description = "Other AWS accounts allowed to publish to the notifications topic and send to the notifications queue (their backends also need kms:GenerateDataKey on the key, which the sumu module's key policy grants)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.publisher_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "Publisher accounts must be 12-digit AWS account IDs."
+  }
+}

@@ -19,6 +19,15 @@ output "build_project_name" {
 }
 
 output "deploy_project_name" {
-  description = "CodeBuild project releasing the function."
-  value       = aws_codebuild_project.deploy.name
+  description = "CodeBuild project releasing the function (null for packages that release no function)."
+  value       = one(aws_codebuild_project.deploy[*].name)
+}
+
+output "source" {
+  description = "Where the pipeline builds from: owner/repository, branch, buildspec."
+  value = {
+    repository = "${var.github.owner}/${var.repository.name}"
+    branch     = var.repository.branch
+    buildspec  = local.buildspec
+  }
 }

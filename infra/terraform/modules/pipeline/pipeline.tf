@@ -1,61 +1,66 @@
-data "aws_iam_policy_document" "pipeline_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["codepipeline.amazonaws.com"]
-    }
-  }
-}
+locals {
+  pipeline_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "codepipeline.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
 
-data "aws_iam_policy_document" "pipeline" {
-  statement {
-    sid       = "ReadWriteArtifacts"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"]
-    resources = [local.artifacts_prefix_arn]
-  }
-
-  statement {
-    sid       = "LocateArtifactsBucket"
-    actions   = ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"]
-    resources = [var.s3_artifacts.arn]
-  }
-
-  statement {
-    sid       = "UseGitHubConnection"
-    actions   = ["codestar-connections:UseConnection", "codeconnections:UseConnection"]
-    resources = [var.github.connection_arn]
-  }
-
-  statement {
-    sid       = "RunBuilds"
-    actions   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
-    resources = [aws_codebuild_project.build.arn, aws_codebuild_project.deploy.arn]
-  }
-
-  statement {
-    sid       = "NotifyApprovers"
-    actions   = ["sns:Publish"]
-    resources = [var.notifications.alert_topic_arn]
-  }
-
-  statement {
-    sid       = "UseStackKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
+  pipeline_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadWriteArtifacts"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"]
+        Resource = [local.artifacts_prefix_arn]
+      },
+      {
+        Sid      = "LocateArtifactsBucket"
+        Effect   = "Allow"
+        Action   = ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"]
+        Resource = [var.s3_artifacts.arn]
+      },
+      {
+        Sid      = "UseGitHubConnection"
+        Effect   = "Allow"
+        Action   = ["codestar-connections:UseConnection", "codeconnections:UseConnection"]
+        Resource = [var.github.connection_arn]
+      },
+      {
+        Sid      = "RunBuilds"
+        Effect   = "Allow"
+        Action   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds"]
+        Resource = concat([aws_codebuild_project.build.arn], aws_codebuild_project.deploy[*].arn)
+      },
+      {
+        Sid      = "NotifyApprovers"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [var.notifications.alert_topic_arn]
+      },
+      {
+        Sid      = "UseStackKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.kms_key_arn]
+      },
+    ]
+  })
 }
 
 resource "aws_iam_role" "pipeline" {
   name               = "${var.name}-pipeline"
-  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+  assume_role_policy = local.pipeline_assume_role_policy
   tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "pipeline" {
   name   = "${var.name}-pipeline"
   role   = aws_iam_role.pipeline.id
-  policy = data.aws_iam_policy_document.pipeline.json
+  policy = local.pipeline_policy
 }
 
 resource "aws_codepipeline" "this" {
@@ -74,7 +79,15 @@ resource "aws_codepipeline" "this" {
     }
   }
 
-  # Only pushes touching this package or what it is built from start a run:
+  lifecycle {
+    # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GitFilePathFilterCriteria.html
+    precondition {
+      condition     = length(local.trigger_paths) <= 8 && alltrue([for p in local.trigger_paths : length(p) <= 255])
+      error_message = "CodePipeline accepts at most 8 file path patterns of up to 255 characters in a trigger; this pipeline would have ${length(local.trigger_paths)}. Drop some extra_trigger_paths."
+    }
+  }
+
+  # In the monorepo only pushes touching this package or what it is built from start a run:
   # https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html
   trigger {
     provider_type = "CodeStarSourceConnection"
@@ -87,8 +100,11 @@ resource "aws_codepipeline" "this" {
           includes = [var.repository.branch]
         }
 
-        file_paths {
-          includes = local.trigger_paths
+        dynamic "file_paths" {
+          for_each = local.in_monorepo ? [local.trigger_paths] : []
+          content {
+            includes = file_paths.value
+          }
         }
       }
     }
@@ -106,10 +122,12 @@ resource "aws_codepipeline" "this" {
       output_artifacts = ["source"]
 
       configuration = {
-        ConnectionArn        = var.github.connection_arn
-        FullRepositoryId     = "${var.github.owner}/${var.repository.name}"
-        BranchName           = var.repository.branch
-        OutputArtifactFormat = "CODE_ZIP"
+        ConnectionArn    = var.github.connection_arn
+        FullRepositoryId = "${var.github.owner}/${var.repository.name}"
+        BranchName       = var.repository.branch
+        # A full clone keeps the git history (the contracts' compatibility gate diffs against
+        # the release branch); a zip of the commit is enough for everything else.
+        OutputArtifactFormat = var.full_clone ? "CODEBUILD_CLONE_REF" : "CODE_ZIP"
       }
     }
   }
@@ -133,7 +151,7 @@ resource "aws_codepipeline" "this" {
   }
 
   dynamic "stage" {
-    for_each = var.pre_release ? [1] : []
+    for_each = var.pre_release && var.lambda != null ? [1] : []
 
     content {
       name = "Approve"
@@ -147,25 +165,29 @@ resource "aws_codepipeline" "this" {
 
         configuration = {
           NotificationArn = var.notifications.alert_topic_arn
-          CustomData      = "Release ${var.package_path} to ${var.lambda.name}:${var.lambda.alias}?"
+          CustomData      = "Release ${local.in_monorepo ? var.package_path : var.repository.name} to ${var.lambda.name}:${var.lambda.alias}?"
         }
       }
     }
   }
 
-  stage {
-    name = "Deploy"
+  dynamic "stage" {
+    for_each = var.lambda == null ? [] : [1]
 
-    action {
-      name            = "Deploy"
-      category        = "Build"
-      owner           = "AWS"
-      provider        = "CodeBuild"
-      version         = "1"
-      input_artifacts = ["package"]
+    content {
+      name = "Deploy"
 
-      configuration = {
-        ProjectName = aws_codebuild_project.deploy.name
+      action {
+        name            = "Deploy"
+        category        = "Build"
+        owner           = "AWS"
+        provider        = "CodeBuild"
+        version         = "1"
+        input_artifacts = ["package"]
+
+        configuration = {
+          ProjectName = aws_codebuild_project.deploy[0].name
+        }
       }
     }
   }

@@ -9,23 +9,53 @@ variable "name" {
 }
 
 variable "package_path" {
-  description = "The package's folder in the monorepo (for example `services/pusher`); it holds the buildspec.yml and triggers the pipeline."
+  description = "The package's folder in the monorepo (for example `services/pusher`); it holds the buildspec.yml and triggers the pipeline. Empty for a repository that is the package itself (a team's own service): every push to the branch triggers it and its root buildspec.yml builds it."
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.package_path))
-    error_message = "The package path must be a relative folder path without a leading or trailing slash."
+    condition     = var.package_path == "" || can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.package_path))
+    error_message = "The package path must be empty or a relative folder path without a leading or trailing slash."
   }
 }
 
 variable "shared_trigger_paths" {
-  description = "Paths outside the package whose changes also trigger it: the contracts every service imports."
+  description = "Paths outside the package whose changes also trigger it in the monorepo: the contracts every package imports and what builds every package (tools/, the workspace's pyproject.toml and uv.lock, the Makefile, the shared test kit)."
   type        = list(string)
-  default     = ["contracts/**"]
+  default     = ["contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"]
 }
 
 variable "extra_trigger_paths" {
-  description = "More trigger paths (for example `uv.lock` to release on dependency bumps)."
+  description = "More trigger paths. CodePipeline takes at most 8 patterns in all (checked at plan)."
+  type        = list(string)
+  default     = []
+}
+
+variable "buildspec" {
+  description = "Buildspec of the build project: a path in the repository. Null uses `<package_path>/buildspec.yml`, or `buildspec.yml` in a repository of its own."
+  type        = string
+  default     = null
+}
+
+variable "full_clone" {
+  description = "Give the build a full git clone (CodeBuild clones through the connection) instead of a zip of the commit: for builds that read the history."
+  type        = bool
+  default     = false
+}
+
+variable "release_branch" {
+  description = "The release branch builds compare against (RELEASE_BRANCH in the build); null is the branch the pipeline watches."
+  type        = string
+  default     = null
+}
+
+variable "build_environment" {
+  description = "Extra environment variables of the build (plain text, no secrets)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "build_policy_arns" {
+  description = "Managed policies attached to the build role (for example read access for a Terraform plan)."
   type        = list(string)
   default     = []
 }
@@ -45,7 +75,7 @@ variable "github" {
 }
 
 variable "repository" {
-  description = "The monorepo and the branch releases are built from."
+  description = "The repository (in github.owner) and the branch releases are built from."
   type = object({
     name   = string
     branch = string
@@ -61,12 +91,13 @@ variable "s3_artifacts" {
 }
 
 variable "lambda" {
-  description = "The function the pipeline releases (a service module's `lambda` output)."
+  description = "The function the pipeline releases (a service module's `lambda` output); null for a package that releases no function (contracts, the Terraform modules): then the pipeline is Source and Build."
   type = object({
     name  = string
     arn   = string
     alias = string
   })
+  default = null
 }
 
 variable "pre_release" {

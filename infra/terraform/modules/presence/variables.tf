@@ -84,9 +84,9 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (-1 for none)."
+  description = "Reserved concurrent executions; null (the default) leaves the function unreserved."
   type        = number
-  default     = 20
+  default     = null
 }
 
 variable "tags" {

@@ -25,10 +25,10 @@ module "function" {
 
   policy_statements = [
     {
-      # Query: a user's connections; Scan (sized by DescribeTable's item count): broadcasts;
-      # BatchWriteItem / DeleteItem: prune connections answering 410.
+      # What sumu_pusher.store calls: Query (a user's connections), Scan (broadcasts, segmented by
+      # DescribeTable's item count), BatchWriteItem (prune connections answering 410).
       sid       = "ReadAndPruneConnections"
-      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem"]
       resources = [var.connections_table.arn]
     },
     {
@@ -60,10 +60,29 @@ resource "aws_lambda_event_source_mapping" "notifications_queue" {
   event_source_arn = var.notifications_queue_arn
   function_name    = module.function.alias_arn
   batch_size       = var.batch_size
-  # Deliver as soon as a request is visible; batching is what arrives together.
-  maximum_batching_window_in_seconds = 0
+  # 0 delivers as soon as a request is visible; Lambda refuses a batch size above 10 from SQS
+  # without a batching window of at least one second (validated in variables.tf):
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
   tags                               = var.tags
+
+  # The pusher's cap: at most this many concurrent invocations fed by the queue, without taking a
+  # reservation out of the account's pool (a reservation fails on new accounts):
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+  lifecycle {
+    precondition {
+      condition     = var.batch_size <= 10 || var.maximum_batching_window_in_seconds >= 1
+      error_message = "A batch size above 10 needs a batching window: set maximum_batching_window_in_seconds to at least 1, as Lambda requires for SQS."
+    }
+  }
+
+  dynamic "scaling_config" {
+    for_each = var.maximum_concurrency == null ? [] : [var.maximum_concurrency]
+    content {
+      maximum_concurrency = scaling_config.value
+    }
+  }
 }
 
 resource "aws_sns_topic_subscription" "notifications_topic" {

@@ -25,3 +25,8 @@ output "policy_statements" {
   description = "Service-specific IAM statements of the execution role."
   value       = module.function.policy_statements
 }
+
+output "policy" {
+  description = "The execution role's whole policy document (JSON)."
+  value       = module.function.policy
+}

@@ -75,13 +75,35 @@ variable "concurrency" {
 }
 
 variable "batch_size" {
-  description = "Notification requests per invocation from the queue."
+  description = "Notification requests per invocation from the queue (above 10 needs `maximum_batching_window_in_seconds` of at least 1)."
   type        = number
   default     = 10
 
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 10000
     error_message = "The batch size must be between 1 and 10000."
+  }
+}
+
+variable "maximum_batching_window_in_seconds" {
+  description = "Seconds Lambda may wait to fill a batch from the queue; 0 delivers at once. Lambda requires at least 1 when batch_size is above 10."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300
+    error_message = "The batching window must be between 0 and 300 seconds."
+  }
+}
+
+variable "maximum_concurrency" {
+  description = "Most concurrent pusher invocations the notifications queue starts (the event source's scaling_config, 2 to 1000); null leaves it to Lambda's SQS scaling."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.maximum_concurrency == null || try(var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000, false)
+    error_message = "The maximum concurrency must be null or between 2 and 1000, the range Lambda accepts for SQS event sources."
   }
 }
 
@@ -98,9 +120,9 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions (-1 for none)."
+  description = "Reserved concurrent executions; null (the default) leaves the function unreserved."
   type        = number
-  default     = 50
+  default     = null
 }
 
 variable "tags" {

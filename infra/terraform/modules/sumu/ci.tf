@@ -1,13 +1,72 @@
-# One release pipeline per service package, watching its own folder and contracts/ in the
-# monorepo, and the two notification topics the seed's Slack channels received.
+# One release pipeline per package of the monorepo: the four services (build, approve, deploy the
+# function), contracts (its compatibility gate needs the git history: a full clone), the
+# Terraform modules (their checks and a plan) and sumu-local. A service named in
+# service_repositories builds from that repository instead. The two notification topics carry
+# what the seed's Slack channels received (modules/chatbot relays them to Slack).
 locals {
-  packages = {
-    authorizer  = { path = "services/authorizer", lambda = module.authorizer.lambda }
-    connections = { path = "services/connections", lambda = module.connections.lambda }
-    pusher      = { path = "services/pusher", lambda = module.pusher.lambda }
-    presence    = { path = "services/presence", lambda = local.presence_enabled ? module.presence[0].lambda : null }
+  repositories = {
+    for name in local.services : name => lookup(var.service_repositories, name, null)
   }
-  pipelines = local.pipelines_enabled ? { for name, p in local.packages : name => p if p.lambda != null } : {}
+  # What a package that runs the services' code (the moto check builds their zips; sumu-local
+  # serves them) is triggered by on top of what builds every package.
+  runs_services        = ["services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]
+  builds_every_package = ["contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"]
+
+  service_lambdas = {
+    authorizer  = module.authorizer.lambda
+    connections = module.connections.lambda
+    pusher      = module.pusher.lambda
+    presence    = local.presence_enabled ? module.presence[0].lambda : null
+  }
+
+  packages = merge(
+    {
+      for name, lambda in local.service_lambdas : name => {
+        path         = local.repositories[name] == null ? "services/${name}" : ""
+        repository   = local.repositories[name] == null ? var.github_repository : { name = local.repositories[name].name, branch = local.repositories[name].branch }
+        buildspec    = local.repositories[name] == null ? null : local.repositories[name].buildspec
+        lambda       = lambda
+        shared_paths = local.builds_every_package
+        full_clone   = false
+        environment  = tomap({})
+        policy_arns  = tolist([])
+      } if lambda != null
+    },
+    {
+      contracts = {
+        path         = "contracts"
+        repository   = var.github_repository
+        buildspec    = null
+        lambda       = null
+        shared_paths = local.builds_every_package
+        full_clone   = true
+        environment  = tomap({})
+        policy_arns  = tolist([])
+      }
+      infra = {
+        path         = "infra/terraform"
+        repository   = var.github_repository
+        buildspec    = null
+        lambda       = null
+        shared_paths = local.runs_services
+        full_clone   = false
+        environment  = tomap(var.infra_pipeline.plan_directory == null ? {} : { PLAN_DIRECTORY = var.infra_pipeline.plan_directory })
+        policy_arns  = var.infra_pipeline.plan_policy_arns
+      }
+      local = {
+        path         = "infra/local"
+        repository   = var.github_repository
+        buildspec    = null
+        lambda       = null
+        shared_paths = local.runs_services
+        full_clone   = false
+        environment  = tomap({})
+        policy_arns  = tolist([])
+      }
+    },
+  )
+  pipelines = { for name, p in local.packages : name => p if local.pipelines_enabled }
+  # Topics are named <prefix>-ci-<channel>; the seed's channel names already start with "ci-".
   ci_channels = local.pipelines_enabled ? {
     info  = var.ci_notifications_slack_channels.info
     alert = var.ci_notifications_slack_channels.alert
@@ -28,68 +87,52 @@ resource "terraform_data" "ci_inputs" {
 resource "aws_sns_topic" "ci" {
   for_each = local.ci_channels
 
-  name              = "${var.prefix}-ci-${each.value}"
+  name              = "${var.prefix}-ci-${trimprefix(each.value, "ci-")}"
   display_name      = "SUMU pipelines: ${each.key}"
   kms_master_key_id = aws_kms_key.this.arn
   tags              = local.tags
 }
 
-data "aws_iam_policy_document" "ci_topic" {
-  for_each = local.ci_channels
-
-  statement {
-    sid       = "PipelineNotifications"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.ci[each.key].arn]
-    principals {
-      type        = "Service"
-      identifiers = ["codestar-notifications.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DeadLetterAlarms"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.ci[each.key].arn]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 resource "aws_sns_topic_policy" "ci" {
   for_each = local.ci_channels
 
-  arn    = aws_sns_topic.ci[each.key].arn
-  policy = data.aws_iam_policy_document.ci_topic[each.key].json
+  arn = aws_sns_topic.ci[each.key].arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      for sid, service in { PipelineNotifications = "codestar-notifications.amazonaws.com", DeadLetterAlarms = "cloudwatch.amazonaws.com" } : {
+        Sid                                       = sid
+        Effect                                    = "Allow"
+        Principal                                 = { Service = service }
+        Action                                    = "sns:Publish"
+        Resource                                  = aws_sns_topic.ci[each.key].arn
+        Condition                                 = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+      }
+    ]
+  })
 }
 
 module "pipeline" {
   source   = "../pipeline"
   for_each = local.pipelines
 
-  name                = "${var.prefix}-${each.key}-ci"
-  package_path        = each.value.path
-  extra_trigger_paths = var.ci_extra_trigger_paths
-  github              = var.github
-  repository          = var.github_repository
-  s3_artifacts        = var.s3_artifacts
-  lambda              = each.value.lambda
-  pre_release         = var.pre_release
-  kms_key_arn         = aws_kms_key.this.arn
-  log_retention_days  = var.log_retention_days
-  tags                = local.tags
+  name                 = "${var.prefix}-${each.key}-ci"
+  package_path         = each.value.path
+  shared_trigger_paths = each.value.shared_paths
+  extra_trigger_paths  = var.ci_extra_trigger_paths
+  buildspec            = each.value.buildspec
+  full_clone           = each.value.full_clone
+  release_branch       = var.github_repository.branch
+  build_environment    = each.value.environment
+  build_policy_arns    = each.value.policy_arns
+  github               = var.github
+  repository           = each.value.repository
+  s3_artifacts         = var.s3_artifacts
+  lambda               = each.value.lambda
+  pre_release          = var.pre_release
+  kms_key_arn          = aws_kms_key.this.arn
+  log_retention_days   = var.log_retention_days
+  tags                 = local.tags
 
   notifications = {
     info_topic_arn  = aws_sns_topic.ci["info"].arn
@@ -97,37 +140,4 @@ module "pipeline" {
   }
 
   depends_on = [terraform_data.ci_inputs]
-}
-
-# Slack delivery through AWS Chatbot, when the workspace is authorized (a console step).
-data "aws_iam_policy_document" "chatbot_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["chatbot.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "chatbot" {
-  count = local.pipelines_enabled && var.ci_chatbot != null ? 1 : 0
-
-  name               = "${var.prefix}-ci-chatbot"
-  assume_role_policy = data.aws_iam_policy_document.chatbot_assume.json
-  tags               = local.tags
-}
-
-resource "aws_chatbot_slack_channel_configuration" "ci" {
-  for_each = local.pipelines_enabled && var.ci_chatbot != null ? local.ci_channels : {}
-
-  configuration_name = "${var.prefix}-ci-${each.key}"
-  iam_role_arn       = aws_iam_role.chatbot[0].arn
-  slack_team_id      = var.ci_chatbot.slack_team_id
-  slack_channel_id   = each.key == "info" ? var.ci_chatbot.info_slack_channel_id : var.ci_chatbot.alert_slack_channel_id
-  sns_topic_arns     = [aws_sns_topic.ci[each.key].arn]
-  # The role has no policy: the channels only receive notifications, nobody runs commands.
-  guardrail_policy_arns = ["arn:${data.aws_partition.current.partition}:iam::aws:policy/ReadOnlyAccess"]
-  logging_level         = "ERROR"
-  tags                  = local.tags
 }

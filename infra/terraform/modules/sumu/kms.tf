@@ -11,7 +11,7 @@ resource "aws_kms_key" "this" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "AccountAdministers"
         Effect    = "Allow"
@@ -42,7 +42,21 @@ resource "aws_kms_key" "this" {
           StringEquals = { "kms:ViaService" = "sns.${data.aws_region.current.name}.amazonaws.com" }
         }
       },
-    ]
+      ],
+      # Backends in other accounts publishing notification requests encrypt them with this key,
+      # through SNS or SQS only:
+      # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#sns-what-permissions-for-sse
+      length(var.publisher_account_ids) == 0 ? [] : [{
+        Sid       = "OtherAccountsPublishNotificationRequests"
+        Effect    = "Allow"
+        Principal = { AWS = [for id in var.publisher_account_ids : "arn:${data.aws_partition.current.partition}:iam::${id}:root"] }
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "kms:ViaService" = ["sns.${data.aws_region.current.name}.amazonaws.com", "sqs.${data.aws_region.current.name}.amazonaws.com"] }
+        }
+      }],
+    )
   })
 }
 

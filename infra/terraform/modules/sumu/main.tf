@@ -13,6 +13,13 @@ locals {
   pipelines_enabled      = var.enable_pipelines
   presence_enabled       = var.presence_source != "stream"
   dead_letter_alarm_arns = concat(local.pipelines_enabled ? [aws_sns_topic.ci["alert"].arn] : [], var.alarm_actions)
+
+  # Without packages every function starts from the placeholder, which refuses every request
+  # (the authorizer denies, the others fail so nothing is consumed) until its pipeline releases.
+  services          = ["authorizer", "connections", "pusher", "presence"]
+  placeholder_zip   = "${path.module}/../function/placeholder/placeholder.zip"
+  lambda_packages   = var.lambda_packages != null ? var.lambda_packages : { for s in local.services : s => { file = local.placeholder_zip } }
+  uses_placeholders = var.lambda_packages == null
 }
 
 module "database" {
@@ -26,36 +33,38 @@ module "database" {
 module "integration" {
   source = "../integration"
 
-  prefix            = var.prefix
-  kms_key_arn       = aws_kms_key.this.arn
-  max_receive_count = var.max_receive_count
-  alarm_actions     = local.dead_letter_alarm_arns
-  tags              = local.tags
+  prefix                = var.prefix
+  kms_key_arn           = aws_kms_key.this.arn
+  max_receive_count     = var.max_receive_count
+  publisher_account_ids = var.publisher_account_ids
+  alarm_actions         = local.dead_letter_alarm_arns
+  tags                  = local.tags
 }
 
 module "authorizer" {
   source = "../authorizer"
 
-  prefix                  = var.prefix
-  package                 = var.lambda_packages["authorizer"]
-  kms_key_arn             = aws_kms_key.this.arn
-  issuer_jwks_uri         = var.issuer_jwks_uri
-  issuer                  = var.issuer
-  authorized_audiences    = var.authorized_audiences
-  verify_token_expiration = var.verify_token_expiration
-  algorithms              = var.jwt_algorithms
-  leeway_seconds          = var.jwt_leeway_seconds
-  context_claims          = var.jwt_context_claims
-  reserved_concurrency    = var.reserved_concurrency.authorizer
-  log_retention_days      = var.log_retention_days
-  tags                    = local.tags
+  prefix                        = var.prefix
+  package                       = local.lambda_packages["authorizer"]
+  kms_key_arn                   = aws_kms_key.this.arn
+  issuer_jwks_uri               = var.issuer_jwks_uri
+  issuer                        = var.issuer
+  authorized_audiences          = var.authorized_audiences
+  verify_token_expiration       = var.verify_token_expiration
+  allow_any_issuer_and_audience = var.allow_any_issuer_and_audience
+  algorithms                    = var.jwt_algorithms
+  leeway_seconds                = var.jwt_leeway_seconds
+  context_claims                = var.jwt_context_claims
+  reserved_concurrency          = var.reserved_concurrency.authorizer
+  log_retention_days            = var.log_retention_days
+  tags                          = local.tags
 }
 
 module "connections" {
   source = "../connections"
 
   prefix                 = var.prefix
-  package                = var.lambda_packages["connections"]
+  package                = local.lambda_packages["connections"]
   kms_key_arn            = aws_kms_key.this.arn
   connections_table      = { name = module.database.table_name, arn = module.database.table_arn }
   messages_topic_arn     = module.integration.messages_topic_arn
@@ -69,36 +78,41 @@ module "connections" {
 module "gateway" {
   source = "../gateway"
 
-  prefix                      = var.prefix
-  stage_name                  = var.stage_name
-  connections_lambda          = module.connections.lambda
-  authorizer_lambda           = module.authorizer.lambda
-  throttling_burst_limit      = var.throttling_burst_limit
-  throttling_rate_limit       = var.throttling_rate_limit
-  kms_key_arn                 = aws_kms_key.this.arn
-  log_retention_days          = var.log_retention_days
-  manage_account_logging_role = var.manage_apigw_account_logging_role
-  custom_domain               = var.custom_domain
-  tags                        = local.tags
+  prefix                         = var.prefix
+  stage_name                     = var.stage_name
+  connections_lambda             = module.connections.lambda
+  authorizer_lambda              = module.authorizer.lambda
+  throttling_burst_limit         = var.throttling_burst_limit
+  throttling_rate_limit          = var.throttling_rate_limit
+  kms_key_arn                    = aws_kms_key.this.arn
+  log_retention_days             = var.log_retention_days
+  manage_account_logging_role    = var.manage_apigw_account_logging_role
+  connect_throttling_burst_limit = var.connect_throttling_burst_limit
+  connect_throttling_rate_limit  = var.connect_throttling_rate_limit
+  custom_domain                  = var.custom_domain
+  tags                           = local.tags
 }
 
 module "pusher" {
   source = "../pusher"
 
-  prefix                  = var.prefix
-  package                 = var.lambda_packages["pusher"]
-  kms_key_arn             = aws_kms_key.this.arn
-  connections_table       = { name = module.database.table_name, arn = module.database.table_arn }
-  notifications_topic_arn = module.integration.notifications_topic_arn
-  notifications_queue_arn = module.integration.notifications_queue_arn
-  notifications_dlq       = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
-  apigw_endpoint          = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
-  apigw_execution_arn     = module.gateway.execution_arn
-  stage_name              = module.gateway.stage_name
-  concurrency             = var.pusher_concurrency
-  reserved_concurrency    = var.reserved_concurrency.pusher
-  log_retention_days      = var.log_retention_days
-  tags                    = local.tags
+  prefix                             = var.prefix
+  package                            = local.lambda_packages["pusher"]
+  kms_key_arn                        = aws_kms_key.this.arn
+  connections_table                  = { name = module.database.table_name, arn = module.database.table_arn }
+  notifications_topic_arn            = module.integration.notifications_topic_arn
+  notifications_queue_arn            = module.integration.notifications_queue_arn
+  notifications_dlq                  = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
+  apigw_endpoint                     = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
+  apigw_execution_arn                = module.gateway.execution_arn
+  stage_name                         = module.gateway.stage_name
+  concurrency                        = var.pusher_concurrency
+  batch_size                         = var.pusher_batch_size
+  maximum_batching_window_in_seconds = var.pusher_batching_window_seconds
+  maximum_concurrency                = var.pusher_maximum_concurrency
+  reserved_concurrency               = var.reserved_concurrency.pusher
+  log_retention_days                 = var.log_retention_days
+  tags                               = local.tags
 }
 
 module "presence" {
@@ -106,7 +120,7 @@ module "presence" {
   count  = local.presence_enabled ? 1 : 0
 
   prefix          = var.prefix
-  package         = var.lambda_packages["presence"]
+  package         = local.lambda_packages["presence"]
   kms_key_arn     = aws_kms_key.this.arn
   presence_source = var.presence_source
   connections_table = {

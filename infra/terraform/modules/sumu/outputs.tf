@@ -101,11 +101,52 @@ output "lambdas" {
 }
 
 output "pipelines" {
-  description = "Release pipelines, by service: name and trigger paths."
-  value       = { for k, p in module.pipeline : k => { name = p.pipeline_name, trigger_paths = p.trigger_paths } }
+  description = "Release pipelines, by package: name, trigger paths, source (repository, branch, buildspec) and deploy project (null when no function is released)."
+  value = { for k, p in module.pipeline : k => {
+    name           = p.pipeline_name
+    trigger_paths  = p.trigger_paths
+    source         = p.source
+    deploy_project = p.deploy_project_name
+  } }
 }
 
 output "ci_notification_topic_arns" {
   description = "SNS topics of the pipelines' info and alert notifications."
   value       = { for k, t in aws_sns_topic.ci : k => t.arn }
+}
+
+output "uses_placeholder_packages" {
+  description = "True when the functions started from the placeholder package (no lambda_packages): they refuse every request until each pipeline's first release."
+  value       = local.uses_placeholders
+}
+
+output "policies" {
+  description = "The execution role policy of each function (JSON), by service."
+  value = merge(
+    {
+      authorizer  = module.authorizer.policy
+      connections = module.connections.policy
+      pusher      = module.pusher.policy
+    },
+    local.presence_enabled ? { presence = module.presence[0].policy } : {},
+  )
+}
+
+output "connections_table" {
+  description = "The connections table: name, ARN and stream ARN."
+  value = {
+    name       = module.database.table_name
+    arn        = module.database.table_arn
+    stream_arn = module.database.stream_arn
+  }
+}
+
+output "notifications" {
+  description = "Where backends send notification requests: the topic (name, ARN) and the queue (name, ARN, URL)."
+  value       = module.integration.channels["notifications"]
+}
+
+output "messages" {
+  description = "Where backends receive user messages (and presence events): the topic (name, ARN) and the queue (name, ARN, URL)."
+  value       = module.integration.channels["messages"]
 }

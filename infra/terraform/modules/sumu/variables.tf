@@ -20,16 +20,17 @@ variable "common_tags" {
 }
 
 variable "lambda_packages" {
-  description = "Initial code of the four functions, by service: a zip from `tools/lambda_zip.py build services/<name>` (`file`) or an S3 object (`s3_bucket`, `s3_key`). Later releases come from the pipelines."
+  description = "Initial code of the four functions, by service: a zip from `tools/lambda_zip.py build services/<name>` (`file`) or an S3 object (`s3_bucket`, `s3_key`). Later releases come from the pipelines. Null starts every function from the small placeholder package shipped with the modules (modules/function/placeholder.zip), which refuses every request until the first release."
   type = map(object({
     file      = optional(string)
     s3_bucket = optional(string)
     s3_key    = optional(string)
   }))
+  default = null
 
   validation {
-    condition     = length(setsubtract(["authorizer", "connections", "pusher", "presence"], keys(var.lambda_packages))) == 0
-    error_message = "The lambda_packages map needs the keys authorizer, connections, pusher and presence."
+    condition     = var.lambda_packages == null || try(length(setsubtract(["authorizer", "connections", "pusher", "presence"], keys(var.lambda_packages))) == 0, false)
+    error_message = "The lambda_packages map needs the keys authorizer, connections, pusher and presence (or leave it null for the placeholder package)."
   }
 }
 
@@ -45,18 +46,18 @@ variable "log_retention_days" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (-1 for none). Reservations come out of the account's limit, which must keep 100 unreserved: lower them (or use -1) in accounts with a small limit."
+  description = "Reserved concurrent executions per function; unset (the default) leaves a function unreserved. A reservation fails when it would leave the account fewer than 100 unreserved executions, as on new accounts: the pusher is capped by `pusher_maximum_concurrency` instead."
   type = object({
-    authorizer  = optional(number, 100)
-    connections = optional(number, 200)
-    pusher      = optional(number, 50)
-    presence    = optional(number, 20)
+    authorizer  = optional(number)
+    connections = optional(number)
+    pusher      = optional(number)
+    presence    = optional(number)
   })
   default = {}
 
   validation {
-    condition     = alltrue([for v in values(var.reserved_concurrency) : v == -1 || v >= 0])
-    error_message = "Reserved concurrency must be -1 (unreserved) or a non-negative number."
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v == null || try(v >= 0, false)])
+    error_message = "Reserved concurrency must be unset or a non-negative number."
   }
 }
 
@@ -83,6 +84,12 @@ variable "authorized_audiences" {
   description = "The authorized audiences (app clients); empty allows all."
   type        = list(string)
   default     = []
+}
+
+variable "allow_any_issuer_and_audience" {
+  description = "Accept tokens of any issuer and audience the JWKS keys sign. Off by default: the authorizer fails closed, so `issuer` or `authorized_audiences` is required (with Firebase's shared x509 URL, any Firebase project's users could connect)."
+  type        = bool
+  default     = false
 }
 
 variable "verify_token_expiration" {
@@ -152,15 +159,32 @@ variable "throttling_rate_limit" {
 }
 
 variable "manage_apigw_account_logging_role" {
-  description = "Create and set the region's API Gateway CloudWatch Logs role (account-wide). Turn off if the account already has one."
+  description = "Create the region's API Gateway CloudWatch Logs role and set it on the account. Off by default: it is one setting per account and region (a second stack takes it over, a destroy unsets it for every API); when off, the account must already have one, as the seed assumed."
   type        = bool
-  default     = true
+  default     = false
+}
+
+variable "connect_throttling_burst_limit" {
+  description = "Burst limit of the $connect route, the only route that invokes the authorizer."
+  type        = number
+  default     = 200
+}
+
+variable "connect_throttling_rate_limit" {
+  description = "Steady rate limit of the $connect route, requests per second: the most authorizer invocations per second."
+  type        = number
+  default     = 100
 }
 
 variable "connection_ttl_seconds" {
-  description = "Seconds before a stored connection expires through the table's TTL."
+  description = "Seconds before a stored connection expires through the table's TTL; at least 7200, API Gateway's maximum connection duration (sumu-connections refuses less)."
   type        = number
   default     = 7200
+
+  validation {
+    condition     = var.connection_ttl_seconds >= 7200 && var.connection_ttl_seconds <= 86400
+    error_message = "The connection TTL must be between 7200 seconds (API Gateway's two-hour maximum connection duration) and one day."
+  }
 }
 
 # Pusher and presence
@@ -169,6 +193,35 @@ variable "pusher_concurrency" {
   description = "Concurrent management API calls per pusher invocation."
   type        = number
   default     = 64
+}
+
+variable "pusher_batch_size" {
+  description = "Notification requests per pusher invocation from the queue; above 10 needs `pusher_batching_window_seconds`."
+  type        = number
+  default     = 10
+}
+
+variable "pusher_batching_window_seconds" {
+  description = "Seconds Lambda may wait to fill a pusher batch; 0 delivers at once. At least 1 when pusher_batch_size is above 10."
+  type        = number
+  default     = 0
+}
+
+variable "pusher_maximum_concurrency" {
+  description = "Most concurrent pusher invocations the notifications queue starts (its event source's maximum concurrency, 2 to 1000); null leaves it to Lambda."
+  type        = number
+  default     = 50
+}
+
+variable "publisher_account_ids" {
+  description = "Other AWS accounts whose backends publish notification requests to the notifications topic and queue: the topic and queue policies and the KMS key policy let them in."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.publisher_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "Publisher accounts must be 12-digit AWS account IDs."
+  }
 }
 
 variable "presence_source" {
@@ -191,7 +244,7 @@ variable "max_receive_count" {
 # CI / CD
 # -------
 variable "enable_pipelines" {
-  description = "Create one release pipeline per service package."
+  description = "Create one release pipeline per package (the four services, contracts, infra/terraform, infra/local)."
   type        = bool
   default     = true
 }
@@ -221,12 +274,36 @@ variable "github" {
 }
 
 variable "github_repository" {
-  description = "The monorepo and its release branch (the seed had one repository per service; every pipeline now watches its own paths of this one)."
+  description = "The monorepo and its release branch: every package's pipeline watches its own paths of it, except the services named in service_repositories."
   type = object({
     name   = string
     branch = string
   })
   default = null
+}
+
+variable "service_repositories" {
+  description = "Services that keep a repository of their own (a team's replacement service), by service: the repository in github.owner, its branch and the buildspec at its root that outputs the Lambda zip. Their pipelines build from there; the other packages build from github_repository."
+  type = map(object({
+    name      = string
+    branch    = string
+    buildspec = optional(string, "buildspec.yml")
+  }))
+  default = {}
+
+  validation {
+    condition     = length(setsubtract(keys(var.service_repositories), ["authorizer", "connections", "pusher", "presence"])) == 0
+    error_message = "Only the services authorizer, connections, pusher and presence can keep a repository of their own."
+  }
+}
+
+variable "infra_pipeline" {
+  description = "The infra/terraform pipeline's plan: the root module it plans after the checks (a folder of the monorepo holding the team's backend and module block) and the managed policies its build role needs to read the account and the state. Without plan_directory the pipeline runs the checks only."
+  type = object({
+    plan_directory   = optional(string)
+    plan_policy_arns = optional(list(string), [])
+  })
+  default = {}
 }
 
 variable "pre_release" {
@@ -236,7 +313,7 @@ variable "pre_release" {
 }
 
 variable "ci_notifications_slack_channels" {
-  description = "Slack channel names for pipeline info and alerts; they name the SNS topics AWS Chatbot relays."
+  description = "Slack channel names for pipeline info and alerts; they name the SNS topics (`<prefix>-ci-<channel>`, without a repeated `ci-`) that modules/chatbot relays."
   type = object({
     info  = string
     alert = string
@@ -245,20 +322,15 @@ variable "ci_notifications_slack_channels" {
     info  = "ci-info"
     alert = "ci-alert"
   }
-}
 
-variable "ci_chatbot" {
-  description = "Optional AWS Chatbot delivery to Slack: the workspace (team) ID authorized in the Chatbot console and the channel IDs of the info and alert channels. Null keeps the SNS topics only."
-  type = object({
-    slack_team_id          = string
-    info_slack_channel_id  = string
-    alert_slack_channel_id = string
-  })
-  default = null
+  validation {
+    condition     = alltrue([for c in values(var.ci_notifications_slack_channels) : can(regex("^[A-Za-z0-9_-]{1,80}$", c))]) && var.ci_notifications_slack_channels.info != var.ci_notifications_slack_channels.alert
+    error_message = "The Slack channel names must be two different names of letters, digits, hyphens or underscores (no leading #)."
+  }
 }
 
 variable "ci_extra_trigger_paths" {
-  description = "Paths that trigger every package pipeline on top of the package folder and contracts/ (for example `uv.lock`)."
+  description = "Paths that trigger every monorepo pipeline on top of its package folder and what builds every package (contracts/, tools/, testing/, pyproject.toml, uv.lock, Makefile). CodePipeline takes 8 patterns per trigger and every pipeline already uses 7, so one extra path fits (more fail the plan)."
   type        = list(string)
   default     = []
 }

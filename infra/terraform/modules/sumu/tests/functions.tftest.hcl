@@ -1,11 +1,20 @@
 # The four functions: environment per DESIGN.md section 3, event sources on the aliases with
-# partial batch failures, the SNS subscription, least-privilege statements.
+# partial batch failures, the SNS subscription, and each execution role's real policy: the JSON
+# IAM receives is decoded and its actions and resources compared with what the service calls
+# (grep services/*/src for the boto3 / aiobotocore calls).
 mock_provider "aws" {
   override_during = plan
 
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
   }
 }
 
@@ -86,18 +95,82 @@ run "pusher_event_sources_target_the_alias" {
   }
 
   assert {
-    condition     = contains(flatten([for s in output.policy_statements : s.resources]), "arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*")
-    error_message = "The pusher may post only to this API's stage connections."
+    condition = jsonencode({ for st in jsondecode(output.policy).Statement : st.Sid => [sort(st.Action), st.Resource] }) == jsonencode({
+      WriteOwnLogs             = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-pusher:*"]]
+      Tracing                  = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+      DecryptEnvironment       = [["kms:Decrypt"], [var.kms_key_arn]]
+      DeadLetter               = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
+      ReadAndPruneConnections  = [["dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
+      PostToConnections        = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
+      PollNotificationRequests = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
+      DeadLetterBadRequests    = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
+      UseStackKey              = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+    })
+    error_message = "The pusher's role must hold exactly what sumu-pusher calls (Query, Scan, DescribeTable, BatchWriteItem; ManageConnections on this stage's POST @connections; the queue it polls, the DLQ it writes), nothing more."
   }
 
   assert {
-    condition     = length(setsubtract(["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], flatten([for s in output.policy_statements : s.actions]))) == 0
-    error_message = "The pusher reads connections (Query, Scan sized by DescribeTable) and prunes them in batches."
+    condition     = aws_lambda_event_source_mapping.notifications_queue.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.notifications_queue.scaling_config[0].maximum_concurrency == 50
+    error_message = "The queue mapping delivers at once (batches of 10 need no window) and caps the pusher at 50 concurrent invocations."
   }
+}
+
+run "pusher_batches_above_ten_need_a_window" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    batch_size = 100
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.notifications_queue]
+}
+
+run "pusher_large_batches_with_a_window" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    batch_size                         = 100
+    maximum_batching_window_in_seconds = 1
+    maximum_concurrency                = null
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.notifications_queue.batch_size == 100 && aws_lambda_event_source_mapping.notifications_queue.maximum_batching_window_in_seconds == 1 && length(aws_lambda_event_source_mapping.notifications_queue.scaling_config) == 0
+    error_message = "A batch above 10 plans with a batching window; a null maximum_concurrency leaves scaling to Lambda."
+  }
+}
+
+run "pusher_rejects_out_of_range_windows_and_caps" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    maximum_batching_window_in_seconds = 301
+    maximum_concurrency                = 1
+  }
+
+  expect_failures = [var.maximum_batching_window_in_seconds, var.maximum_concurrency]
 }
 
 run "presence_reads_the_stream_through_the_alias" {
   command = plan
+
+  override_resource {
+    target          = aws_sqs_queue.failures
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:us-east-1:123456789012:test-presence-failures" }
+  }
 
   module {
     source = "../presence"
@@ -124,8 +197,40 @@ run "presence_reads_the_stream_through_the_alias" {
   }
 
   assert {
-    condition     = contains(flatten([for s in output.policy_statements : s.actions]), "sqs:SendMessage") && !contains(flatten([for s in output.policy_statements : s.actions]), "sns:Publish")
-    error_message = "With presence_source = queue, presence may send to the queue and not publish to the topic."
+    condition = jsonencode({ for st in jsondecode(output.policy).Statement : st.Sid => [sort(st.Action), st.Resource] }) == jsonencode({
+      WriteOwnLogs          = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-presence:*"]]
+      Tracing               = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+      DecryptEnvironment    = [["kms:Decrypt"], [var.kms_key_arn]]
+      ReadConnectionsStream = [["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], [var.connections_table.stream_arn]]
+      CountUserConnections  = [["dynamodb:Query"], [var.connections_table.arn]]
+      KeepFailedRecords     = [["sqs:SendMessage"], [aws_sqs_queue.failures.arn]]
+      UseStackKey           = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+      SendPresence          = [["sqs:SendMessage"], [var.messages_queue.arn]]
+    })
+    error_message = "With presence_source = queue, presence reads the stream, queries the table, sends to the messages queue and its failures queue, and may not publish to the topic."
+  }
+}
+
+run "presence_publishes_to_the_topic_only_when_asked" {
+  command = plan
+
+  override_resource {
+    target          = aws_sqs_queue.failures
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:us-east-1:123456789012:test-presence-failures" }
+  }
+
+  module {
+    source = "../presence"
+  }
+
+  variables {
+    presence_source = "topic"
+  }
+
+  assert {
+    condition     = jsonencode([for st in jsondecode(output.policy).Statement : st if contains(st.Action, "sns:Publish")]) == jsonencode([{ Sid = "PublishPresence", Effect = "Allow", Action = ["sns:Publish"], Resource = [var.messages_topic_arn] }]) && !contains([for st in jsondecode(output.policy).Statement : st.Resource[0]], var.messages_queue.arn)
+    error_message = "With presence_source = topic, presence publishes to the messages topic and cannot send to the messages queue."
   }
 }
 
@@ -161,9 +266,36 @@ run "connections_environment_and_grants" {
   }
 
   assert {
-    condition     = alltrue([for s in output.policy_statements : alltrue([for r in s.resources : r != "*"]) && alltrue([for a in s.actions : !strcontains(a, "*")])])
-    error_message = "Grants must name actions and resources."
+    condition = jsonencode({ for st in jsondecode(output.policy).Statement : st.Sid => [sort(st.Action), st.Resource] }) == jsonencode({
+      WriteOwnLogs        = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-connections:*"]]
+      Tracing             = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+      DecryptEnvironment  = [["kms:Decrypt"], [var.kms_key_arn]]
+      TrackConnections    = [["dynamodb:DeleteItem", "dynamodb:PutItem"], [var.connections_table.arn]]
+      PublishUserMessages = [["sns:Publish"], [var.messages_topic_arn]]
+      SendUserMessages    = [["sqs:SendMessage"], [var.messages_queue.arn]]
+      UseStackKey         = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+    })
+    error_message = "The connections role must hold exactly what sumu-connections calls: PutItem / DeleteItem on the table, Publish to the messages topic, SendMessage to the messages queue."
   }
+
+  assert {
+    condition     = alltrue([for st in jsondecode(output.policy).Statement : alltrue([for a in st.Action : !strcontains(a, "*")]) && (st.Sid == "Tracing" || !contains(st.Resource, "*"))])
+    error_message = "No wildcard action anywhere; only X-Ray (no resource-level permissions) may name resource *."
+  }
+}
+
+run "connections_rejects_a_ttl_shorter_than_a_connection" {
+  command = plan
+
+  module {
+    source = "../connections"
+  }
+
+  variables {
+    connection_ttl_seconds = 3600
+  }
+
+  expect_failures = [var.connection_ttl_seconds]
 }
 
 run "authorizer_environment" {
@@ -191,6 +323,55 @@ run "authorizer_environment" {
     })
     error_message = "The authorizer must get its DESIGN.md environment."
   }
+
+  assert {
+    condition     = [for st in jsondecode(output.policy).Statement : st.Sid] == ["WriteOwnLogs", "Tracing", "DecryptEnvironment"]
+    error_message = "The authorizer calls no AWS API: its role only writes its logs, traces and decrypts its environment."
+  }
+}
+
+run "authorizer_fails_closed_without_issuer_or_audience" {
+  command = plan
+
+  module {
+    source = "../authorizer"
+  }
+
+  expect_failures = [output.lambda]
+}
+
+run "authorizer_opt_out_is_explicit" {
+  command = plan
+
+  module {
+    source = "../authorizer"
+  }
+
+  variables {
+    allow_any_issuer_and_audience = true
+  }
+
+  assert {
+    condition     = output.environment.JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE == "true"
+    error_message = "The opt-out reaches the authorizer as JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE=true."
+  }
+}
+
+run "authorizer_with_an_issuer_only" {
+  command = plan
+
+  module {
+    source = "../authorizer"
+  }
+
+  variables {
+    issuer = "https://securetoken.google.com/acme"
+  }
+
+  assert {
+    condition     = output.environment.JWT_ISSUER == "https://securetoken.google.com/acme" && !contains(keys(output.environment), "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE")
+    error_message = "An issuer alone is enough, and no opt-out is set."
+  }
 }
 
 run "authorizer_rejects_symmetric_algorithms" {
@@ -201,7 +382,8 @@ run "authorizer_rejects_symmetric_algorithms" {
   }
 
   variables {
-    algorithms = ["HS256"]
+    authorized_audiences = ["app-a"]
+    algorithms           = ["HS256"]
   }
 
   expect_failures = [var.algorithms]
@@ -233,6 +415,32 @@ run "function_publishes_and_aliases" {
     condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/test-fn" && aws_cloudwatch_log_group.this.retention_in_days == 365 && aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
     error_message = "The function's log group must exist up front, with retention and encryption."
   }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "No reserved concurrency by default: a new account's limit makes reservations fail."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com" && jsondecode(aws_iam_role_policy.this.policy) == jsondecode(output.policy)
+    error_message = "The role is assumed by Lambda only, and the policy attached is the one the tests read."
+  }
+}
+
+run "function_rejects_a_negative_reservation" {
+  command = plan
+
+  module {
+    source = "../function"
+  }
+
+  variables {
+    name                 = "test-fn"
+    handler              = "sumu_pusher.handler.handler"
+    reserved_concurrency = -1
+  }
+
+  expect_failures = [var.reserved_concurrency]
 }
 
 run "function_rejects_wildcard_actions" {

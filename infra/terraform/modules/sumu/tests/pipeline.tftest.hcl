@@ -1,12 +1,34 @@
-# One pipeline per package: V2 trigger filtered on the package folder and contracts/, the
-# package's buildspec, approval only for pre-releases, a deploy step that moves the alias.
+# One pipeline per package: V2 trigger filtered on the package folder and what builds every
+# package (within CodePipeline's 8 patterns), the package's buildspec, approval only for
+# pre-releases, a deploy step that waits for the code update before publishing; build-only
+# pipelines for packages without a function (contracts with a full clone); a team's own service
+# repository; the roles' real policies.
 mock_provider "aws" {
   override_during = plan
 
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
   }
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+override_resource {
+  target          = aws_codebuild_project.build
+  override_during = plan
+  values          = { arn = "arn:aws:codebuild:us-east-1:123456789012:project/test-build" }
+}
+
+override_resource {
+  target          = aws_codebuild_project.deploy
+  override_during = plan
+  values          = { arn = "arn:aws:codebuild:us-east-1:123456789012:project/test-deploy" }
 }
 
 variables {
@@ -21,9 +43,132 @@ variables {
     info_topic_arn  = "arn:aws:sns:us-east-1:123456789012:ci-info"
     alert_topic_arn = "arn:aws:sns:us-east-1:123456789012:ci-alert"
   }
+  name         = "sumu-pusher-ci"
+  package_path = "services/pusher"
+  lambda = {
+    name  = "sumu-pusher"
+    arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-pusher"
+    alias = "live"
+  }
 }
 
-run "authorizer_pipeline_watches_its_paths" {
+run "service_pipeline" {
+  command = plan
+
+  module {
+    source = "../pipeline"
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.pipeline_type == "V2"
+    error_message = "File-path triggers need a V2 pipeline."
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["services/pusher/**", "contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"])
+    error_message = "The pusher pipeline runs for its folder and what builds every package: contracts/, tools/, testing/, pyproject.toml, uv.lock and the Makefile."
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].branches[0].includes == tolist(["main"]) && aws_codepipeline.this.trigger[0].git_configuration[0].source_action_name == "Source"
+    error_message = "The trigger must watch the release branch through the Source action."
+  }
+
+  assert {
+    condition     = aws_codebuild_project.build.source[0].buildspec == "services/pusher/buildspec.yml" && aws_codepipeline.this.stage[0].action[0].configuration.OutputArtifactFormat == "CODE_ZIP" && aws_codepipeline.this.stage[0].action[0].configuration.FullRepositoryId == "acme/sumu"
+    error_message = "The build runs the package's own buildspec.yml on a zip of the monorepo's commit."
+  }
+
+  assert {
+    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build", "Approve", "Deploy"]
+    error_message = "A pre-release pipeline is Source, Build, Approve, Deploy."
+  }
+
+  assert {
+    condition = (
+      strcontains(aws_codebuild_project.deploy[0].source[0].buildspec, "aws lambda wait function-updated") &&
+      !strcontains(aws_codebuild_project.deploy[0].source[0].buildspec, "--publish") &&
+      length(split("aws lambda wait function-updated", aws_codebuild_project.deploy[0].source[0].buildspec)[0]) < length(split("aws lambda publish-version", aws_codebuild_project.deploy[0].source[0].buildspec)[0]) &&
+      length(split("aws lambda publish-version", aws_codebuild_project.deploy[0].source[0].buildspec)[0]) < length(split("aws lambda update-alias", aws_codebuild_project.deploy[0].source[0].buildspec)[0])
+    )
+    error_message = "The deploy updates the code, waits for the update to finish (function-updated), then publishes, then moves the alias."
+  }
+
+  assert {
+    condition     = contains([for v in one(aws_codebuild_project.deploy[0].environment).environment_variable : "${v.name}=${v.value}"], "FUNCTION_NAME=sumu-pusher") && contains([for v in one(aws_codebuild_project.deploy[0].environment).environment_variable : "${v.name}=${v.value}"], "ALIAS_NAME=live")
+    error_message = "The deploy step releases sumu-pusher's live alias."
+  }
+
+  assert {
+    condition     = one(aws_codepipeline.this.artifact_store).encryption_key[0].id == var.kms_key_arn && aws_codebuild_project.build.encryption_key == var.kms_key_arn
+    error_message = "Artifacts and builds must be encrypted with the stack key."
+  }
+
+  assert {
+    condition     = jsonencode([for st in jsondecode(aws_iam_role_policy.codebuild["deploy"].policy).Statement : st if st.Sid == "ReleaseFunction"][0].Resource) == jsonencode([var.lambda.arn, "${var.lambda.arn}:*"])
+    error_message = "The deploy role may release only this function (and its versions and alias)."
+  }
+
+  assert {
+    condition     = !contains([for st in jsondecode(aws_iam_role_policy.codebuild["build"].policy).Statement : st.Sid], "CloneThroughConnection") && !contains([for st in jsondecode(aws_iam_role_policy.codebuild["build"].policy).Statement : st.Sid], "ReleaseFunction")
+    error_message = "The build role neither clones through the connection (a zip is enough) nor touches the function."
+  }
+
+  assert {
+    condition     = jsonencode([for st in jsondecode(aws_iam_role_policy.pipeline.policy).Statement : st if st.Sid == "RunBuilds"][0].Resource) == jsonencode(["arn:aws:codebuild:us-east-1:123456789012:project/test-build", "arn:aws:codebuild:us-east-1:123456789012:project/test-deploy"])
+    error_message = "The pipeline may start only its own two builds."
+  }
+
+  assert {
+    condition = alltrue([
+      for policy in concat([aws_iam_role_policy.pipeline.policy], [for p in aws_iam_role_policy.codebuild : p.policy]) :
+      alltrue([for st in jsondecode(policy).Statement : alltrue([for a in st.Action : !strcontains(a, "*")]) && !contains(st.Resource, "*")])
+    ])
+    error_message = "The pipeline and build roles name every action and resource."
+  }
+}
+
+run "contracts_pipeline_builds_from_a_full_clone" {
+  command = plan
+
+  module {
+    source = "../pipeline"
+  }
+
+  variables {
+    name         = "sumu-contracts-ci"
+    package_path = "contracts"
+    lambda       = null
+    full_clone   = true
+  }
+
+  assert {
+    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build"] && length(aws_codebuild_project.deploy) == 0
+    error_message = "A package without a function is built and checked only: no approval, no deploy."
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.stage[0].action[0].configuration.OutputArtifactFormat == "CODEBUILD_CLONE_REF" && aws_codebuild_project.build.source[0].buildspec == "contracts/buildspec.yml"
+    error_message = "check-compat diffs against the release branch: the contracts build needs a full clone."
+  }
+
+  assert {
+    condition     = jsonencode([for st in jsondecode(aws_iam_role_policy.codebuild["build"].policy).Statement : st if st.Sid == "CloneThroughConnection"][0]) == jsonencode({ Action = ["codestar-connections:UseConnection", "codeconnections:UseConnection"], Effect = "Allow", Resource = [var.github.connection_arn], Sid = "CloneThroughConnection" })
+    error_message = "A full clone is made by CodeBuild through the connection: the build role may use that connection only."
+  }
+
+  assert {
+    condition     = contains([for v in one(aws_codebuild_project.build.environment).environment_variable : "${v.name}=${v.value}"], "RELEASE_BRANCH=main")
+    error_message = "The build is told the release branch it compares against."
+  }
+
+  assert {
+    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"])
+    error_message = "The contracts folder is not listed twice."
+  }
+}
+
+run "own_repository_pipeline" {
   command = plan
 
   module {
@@ -32,206 +177,18 @@ run "authorizer_pipeline_watches_its_paths" {
 
   variables {
     name         = "sumu-authorizer-ci"
-    package_path = "services/authorizer"
-    lambda = {
-      name  = "sumu-authorizer"
-      arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-authorizer"
-      alias = "live"
-    }
+    package_path = ""
+    repository   = { name = "apigw-jwt-authorizer", branch = "release" }
   }
 
   assert {
-    condition     = aws_codepipeline.this.pipeline_type == "V2"
-    error_message = "File-path triggers need a V2 pipeline."
+    condition     = aws_codepipeline.this.stage[0].action[0].configuration.FullRepositoryId == "acme/apigw-jwt-authorizer" && aws_codepipeline.this.stage[0].action[0].configuration.BranchName == "release" && aws_codebuild_project.build.source[0].buildspec == "buildspec.yml"
+    error_message = "A team's own service repository is built from its branch with the buildspec at its root."
   }
 
   assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["services/authorizer/**", "contracts/**"])
-    error_message = "The authorizer pipeline must run only for services/authorizer/** and contracts/**."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].branches[0].includes == tolist(["main"]) && aws_codepipeline.this.trigger[0].git_configuration[0].source_action_name == "Source"
-    error_message = "The trigger must watch the release branch through the Source action."
-  }
-
-  assert {
-    condition     = aws_codebuild_project.build.source[0].buildspec == "services/authorizer/buildspec.yml"
-    error_message = "The build must run the package's own buildspec.yml."
-  }
-
-  assert {
-    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build", "Approve", "Deploy"]
-    error_message = "A pre-release pipeline is Source, Build, Approve, Deploy."
-  }
-
-  assert {
-    condition     = strcontains(aws_codebuild_project.deploy.source[0].buildspec, "--publish") && strcontains(aws_codebuild_project.deploy.source[0].buildspec, "update-alias") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "FUNCTION_NAME=sumu-authorizer") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "ALIAS_NAME=live")
-    error_message = "The deploy step must publish a version of sumu-authorizer and move its live alias."
-  }
-
-  assert {
-    condition     = one(aws_codepipeline.this.artifact_store).encryption_key[0].id == var.kms_key_arn && aws_codebuild_project.build.encryption_key == var.kms_key_arn
-    error_message = "Artifacts and builds must be encrypted with the stack key."
-  }
-}
-
-run "connections_pipeline_watches_its_paths" {
-  command = plan
-
-  module {
-    source = "../pipeline"
-  }
-
-  variables {
-    name         = "sumu-connections-ci"
-    package_path = "services/connections"
-    lambda = {
-      name  = "sumu-connections"
-      arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-connections"
-      alias = "live"
-    }
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.pipeline_type == "V2"
-    error_message = "File-path triggers need a V2 pipeline."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["services/connections/**", "contracts/**"])
-    error_message = "The connections pipeline must run only for services/connections/** and contracts/**."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].branches[0].includes == tolist(["main"]) && aws_codepipeline.this.trigger[0].git_configuration[0].source_action_name == "Source"
-    error_message = "The trigger must watch the release branch through the Source action."
-  }
-
-  assert {
-    condition     = aws_codebuild_project.build.source[0].buildspec == "services/connections/buildspec.yml"
-    error_message = "The build must run the package's own buildspec.yml."
-  }
-
-  assert {
-    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build", "Approve", "Deploy"]
-    error_message = "A pre-release pipeline is Source, Build, Approve, Deploy."
-  }
-
-  assert {
-    condition     = strcontains(aws_codebuild_project.deploy.source[0].buildspec, "--publish") && strcontains(aws_codebuild_project.deploy.source[0].buildspec, "update-alias") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "FUNCTION_NAME=sumu-connections") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "ALIAS_NAME=live")
-    error_message = "The deploy step must publish a version of sumu-connections and move its live alias."
-  }
-
-  assert {
-    condition     = one(aws_codepipeline.this.artifact_store).encryption_key[0].id == var.kms_key_arn && aws_codebuild_project.build.encryption_key == var.kms_key_arn
-    error_message = "Artifacts and builds must be encrypted with the stack key."
-  }
-}
-
-run "pusher_pipeline_watches_its_paths" {
-  command = plan
-
-  module {
-    source = "../pipeline"
-  }
-
-  variables {
-    name         = "sumu-pusher-ci"
-    package_path = "services/pusher"
-    lambda = {
-      name  = "sumu-pusher"
-      arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-pusher"
-      alias = "live"
-    }
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.pipeline_type == "V2"
-    error_message = "File-path triggers need a V2 pipeline."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["services/pusher/**", "contracts/**"])
-    error_message = "The pusher pipeline must run only for services/pusher/** and contracts/**."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].branches[0].includes == tolist(["main"]) && aws_codepipeline.this.trigger[0].git_configuration[0].source_action_name == "Source"
-    error_message = "The trigger must watch the release branch through the Source action."
-  }
-
-  assert {
-    condition     = aws_codebuild_project.build.source[0].buildspec == "services/pusher/buildspec.yml"
-    error_message = "The build must run the package's own buildspec.yml."
-  }
-
-  assert {
-    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build", "Approve", "Deploy"]
-    error_message = "A pre-release pipeline is Source, Build, Approve, Deploy."
-  }
-
-  assert {
-    condition     = strcontains(aws_codebuild_project.deploy.source[0].buildspec, "--publish") && strcontains(aws_codebuild_project.deploy.source[0].buildspec, "update-alias") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "FUNCTION_NAME=sumu-pusher") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "ALIAS_NAME=live")
-    error_message = "The deploy step must publish a version of sumu-pusher and move its live alias."
-  }
-
-  assert {
-    condition     = one(aws_codepipeline.this.artifact_store).encryption_key[0].id == var.kms_key_arn && aws_codebuild_project.build.encryption_key == var.kms_key_arn
-    error_message = "Artifacts and builds must be encrypted with the stack key."
-  }
-}
-
-run "presence_pipeline_watches_its_paths" {
-  command = plan
-
-  module {
-    source = "../pipeline"
-  }
-
-  variables {
-    name         = "sumu-presence-ci"
-    package_path = "services/presence"
-    lambda = {
-      name  = "sumu-presence"
-      arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-presence"
-      alias = "live"
-    }
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.pipeline_type == "V2"
-    error_message = "File-path triggers need a V2 pipeline."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths[0].includes == tolist(["services/presence/**", "contracts/**"])
-    error_message = "The presence pipeline must run only for services/presence/** and contracts/**."
-  }
-
-  assert {
-    condition     = aws_codepipeline.this.trigger[0].git_configuration[0].push[0].branches[0].includes == tolist(["main"]) && aws_codepipeline.this.trigger[0].git_configuration[0].source_action_name == "Source"
-    error_message = "The trigger must watch the release branch through the Source action."
-  }
-
-  assert {
-    condition     = aws_codebuild_project.build.source[0].buildspec == "services/presence/buildspec.yml"
-    error_message = "The build must run the package's own buildspec.yml."
-  }
-
-  assert {
-    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build", "Approve", "Deploy"]
-    error_message = "A pre-release pipeline is Source, Build, Approve, Deploy."
-  }
-
-  assert {
-    condition     = strcontains(aws_codebuild_project.deploy.source[0].buildspec, "--publish") && strcontains(aws_codebuild_project.deploy.source[0].buildspec, "update-alias") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "FUNCTION_NAME=sumu-presence") && contains([for v in one(aws_codebuild_project.deploy.environment).environment_variable : "${v.name}=${v.value}"], "ALIAS_NAME=live")
-    error_message = "The deploy step must publish a version of sumu-presence and move its live alias."
-  }
-
-  assert {
-    condition     = one(aws_codepipeline.this.artifact_store).encryption_key[0].id == var.kms_key_arn && aws_codebuild_project.build.encryption_key == var.kms_key_arn
-    error_message = "Artifacts and builds must be encrypted with the stack key."
+    condition     = length(aws_codepipeline.this.trigger[0].git_configuration[0].push[0].file_paths) == 0 && length(output.trigger_paths) == 0
+    error_message = "Every push to a repository of its own triggers its pipeline."
   }
 }
 
@@ -243,15 +200,8 @@ run "release_without_approval" {
   }
 
   variables {
-    name                = "sumu-pusher-ci"
-    package_path        = "services/pusher"
     pre_release         = false
-    extra_trigger_paths = ["uv.lock"]
-    lambda = {
-      name  = "sumu-pusher"
-      arn   = "arn:aws:lambda:us-east-1:123456789012:function:sumu-pusher"
-      alias = "live"
-    }
+    extra_trigger_paths = ["bench/**"]
   }
 
   assert {
@@ -260,9 +210,23 @@ run "release_without_approval" {
   }
 
   assert {
-    condition     = output.trigger_paths == ["services/pusher/**", "contracts/**", "uv.lock"]
-    error_message = "Extra trigger paths are appended."
+    condition     = length(output.trigger_paths) == 8 && output.trigger_paths[7] == "bench/**"
+    error_message = "One extra trigger path fits within CodePipeline's eight."
   }
+}
+
+run "rejects_more_than_eight_trigger_paths" {
+  command = plan
+
+  module {
+    source = "../pipeline"
+  }
+
+  variables {
+    extra_trigger_paths = ["bench/**", "clients/**"]
+  }
+
+  expect_failures = [aws_codepipeline.this]
 }
 
 run "rejects_a_non_codestar_connection" {
@@ -273,10 +237,8 @@ run "rejects_a_non_codestar_connection" {
   }
 
   variables {
-    name         = "sumu-pusher-ci"
     package_path = "services/pusher/"
     github       = { owner = "acme", connection_arn = "arn:aws:iam::123456789012:role/github" }
-    lambda       = { name = "sumu-pusher", arn = "arn:aws:lambda:us-east-1:123456789012:function:sumu-pusher", alias = "live" }
   }
 
   expect_failures = [var.github, var.package_path]
