@@ -253,6 +253,7 @@ def stack(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:
     monkeypatch.setenv("MESSAGES_QUEUE_URL", created.queue_url)
     monkeypatch.setenv("MESSAGES_TOPIC_ARN", created.topic_arn)
     monkeypatch.delenv("CONNECTION_TTL_SECONDS", raising=False)
+    monkeypatch.delenv("CONNECTION_TTL_ALLOW_SHORT", raising=False)
     return created
 
 

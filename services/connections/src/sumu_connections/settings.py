@@ -6,9 +6,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# API Gateway closes every WebSocket connection after 2 hours, so a record older than that is
-# stale: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
-DEFAULT_CONNECTION_TTL_SECONDS = 7200
+# API Gateway closes every WebSocket connection after 2 hours ("Connection duration for WebSocket
+# API: 2 hours", not adjustable), so a record older than that is stale; a shorter TTL would let
+# DynamoDB delete the record of a connection that is still open (it would stop receiving and be
+# reported OFFLINE):
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+MAX_CONNECTION_DURATION_SECONDS = 7200
+DEFAULT_CONNECTION_TTL_SECONDS = MAX_CONNECTION_DURATION_SECONDS
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no", ""})
 
 
 class SettingsError(RuntimeError):
@@ -19,6 +25,8 @@ class SettingsError(RuntimeError):
 class Settings:
     connections_table_name: str
     connection_ttl_seconds: int = DEFAULT_CONNECTION_TTL_SECONDS
+    # Local emulation and tests only: lets CONNECTION_TTL_SECONDS go below the 2 h maximum.
+    connection_ttl_allow_short: bool = False
     # Each is needed only by the route that uses it (send / publish); a deployment may offer
     # just one of the two, so their absence is reported per frame rather than at start.
     messages_queue_url: str | None = None
@@ -30,7 +38,16 @@ def _optional(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _ttl_seconds(environ: Mapping[str, str]) -> int:
+def _allow_short_ttl(environ: Mapping[str, str]) -> bool:
+    raw = environ.get("CONNECTION_TTL_ALLOW_SHORT", "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"CONNECTION_TTL_ALLOW_SHORT must be true or false, not {raw!r}")
+
+
+def _ttl_seconds(environ: Mapping[str, str], *, allow_short: bool) -> int:
     raw = environ.get("CONNECTION_TTL_SECONDS", "").strip()
     if not raw:
         return DEFAULT_CONNECTION_TTL_SECONDS
@@ -42,6 +59,14 @@ def _ttl_seconds(environ: Mapping[str, str]) -> int:
         ) from None
     if seconds <= 0:
         raise SettingsError(f"CONNECTION_TTL_SECONDS must be positive, not {seconds}")
+    if seconds < MAX_CONNECTION_DURATION_SECONDS and not allow_short:
+        raise SettingsError(
+            f"CONNECTION_TTL_SECONDS={seconds} is below {MAX_CONNECTION_DURATION_SECONDS}, API "
+            "Gateway's maximum connection duration (2 h): DynamoDB TTL would delete the records "
+            "of connections that are still open, which then receive nothing and are reported "
+            f"OFFLINE. Use {MAX_CONNECTION_DURATION_SECONDS} or more. Local emulation and tests "
+            "only: CONNECTION_TTL_ALLOW_SHORT=true allows it."
+        )
     return seconds
 
 
@@ -53,9 +78,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "CONNECTIONS_TABLE_NAME is not set: it names the DynamoDB table of connection records"
         )
+    allow_short = _allow_short_ttl(environ)
     return Settings(
         connections_table_name=table_name,
-        connection_ttl_seconds=_ttl_seconds(environ),
+        connection_ttl_seconds=_ttl_seconds(environ, allow_short=allow_short),
+        connection_ttl_allow_short=allow_short,
         messages_queue_url=_optional(environ, "MESSAGES_QUEUE_URL"),
         messages_topic_arn=_optional(environ, "MESSAGES_TOPIC_ARN"),
     )

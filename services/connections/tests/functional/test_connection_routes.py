@@ -38,15 +38,29 @@ def test_connect_stores_a_typed_connection_record(stack, events):
 
 @pytest.mark.usefixtures("fresh_container")
 def test_connect_ttl_follows_connection_ttl_seconds(stack, events, monkeypatch):
-    # GIVEN a shorter connection lifetime
-    monkeypatch.setenv("CONNECTION_TTL_SECONDS", "600")
+    # GIVEN a longer connection lifetime than the default
+    monkeypatch.setenv("CONNECTION_TTL_SECONDS", "10800")
 
     # WHEN alice connects
     handler(events.connect(), None)
 
-    # THEN the record expires 600 s after the connection opened
+    # THEN the record expires 10800 s after the connection opened
     [item] = stack.items()
-    assert item["delete_at"] == {"N": str(1_795_000_000 + 600)}
+    assert item["delete_at"] == {"N": str(1_795_000_000 + 10800)}
+
+
+@pytest.mark.usefixtures("fresh_container")
+def test_connect_with_a_short_ttl_allowed_for_emulation(stack, events, monkeypatch):
+    # GIVEN the local-only opt-out and a 2 s lifetime (the local stack's TTL tests)
+    monkeypatch.setenv("CONNECTION_TTL_SECONDS", "2")
+    monkeypatch.setenv("CONNECTION_TTL_ALLOW_SHORT", "true")
+
+    # WHEN alice connects
+    handler(events.connect(), None)
+
+    # THEN the record expires 2 s after the connection opened
+    [item] = stack.items()
+    assert item["delete_at"] == {"N": str(1_795_000_000 + 2)}
 
 
 def test_connect_without_connected_at_uses_the_request_time(stack, events):
