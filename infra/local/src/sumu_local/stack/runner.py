@@ -338,6 +338,7 @@ def _handler_environment(
         "MESSAGES_TOPIC_ARN": resources.messages_topic_arn,
         "MESSAGES_QUEUE_URL": resources.messages_queue_url,
         "CONNECTION_TTL_SECONDS": str(config.timeouts.connection_ttl_seconds),
+        "CONNECTION_TTL_ALLOW_SHORT": "true",  # emulation only: TTL tests run 2 s lifetimes
         "APIGW_ENDPOINT": management_url,
         "NOTIFICATIONS_DLQ_URL": resources.notifications_dlq_url,
         "PRESENCE_SOURCE": config.presence_source,
