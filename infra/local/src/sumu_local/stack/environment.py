@@ -232,6 +232,10 @@ class ExecutionEnvironment:
             "PYTHONUNBUFFERED": "1",
         }
         inherited = {key: os.environ[key] for key in INHERITED_VARIABLES if key in os.environ}
+        if spec.python is None and spec.command is None and "PYTHONPATH" in os.environ:
+            # The stack's own interpreter imports what the stack can ([handlers] shorthand
+            # pointing at a module on the stack's PYTHONPATH); a function's own venv does not.
+            inherited["PYTHONPATH"] = os.environ["PYTHONPATH"]
         return {**inherited, **self._stack_environment, **spec.environment, **reserved}
 
     async def _pump(self, stream: asyncio.StreamReader) -> None:
@@ -242,9 +246,11 @@ class ExecutionEnvironment:
                 raw = await stream.read(OUTPUT_LINE_LIMIT)
             if not raw:
                 return
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            self._tail.append(line)
-            self._log_sink(self.spec.name, line)
+            # awslambdaric writes a multi-line record (a traceback) as one line joined by \r,
+            # which CloudWatch shows as lines: so does the stack's output.
+            for line in raw.decode("utf-8", "replace").rstrip("\r\n").split("\r"):
+                self._tail.append(line)
+                self._log_sink(self.spec.name, line)
 
     async def _watch(self) -> None:
         """When the process ends: fail its init or its invocation, with its last output."""
