@@ -22,7 +22,7 @@ from sumu_local.stack.moto_server import MotoProcess, start_moto
 
 REGION = "us-east-1"
 AUDIENCES = ("conformance-api", "conformance-other")
-CONNECTION_TTL_SECONDS = 3600
+CONNECTION_TTL_SECONDS = 7200  # API Gateway's 2 h limit; the services refuse less
 DRAIN_ROUNDS = 20  # receive calls per drain at most: every loop of the kit is bounded
 
 

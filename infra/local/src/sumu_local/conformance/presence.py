@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sumu_local.conformance.checks import require, require_valid, short
+from sumu_local.conformance.checks import require, require_valid
 from sumu_local.conformance.environment import Environment, as_contract_message, attribute
 from sumu_local.conformance.events import created_at, sequence_number, stream_record
 from sumu_local.conformance.report import Case, CaseFailed

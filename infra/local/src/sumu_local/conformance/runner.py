@@ -43,7 +43,9 @@ def _run_suite(
 ) -> list[CaseResult]:
     started = time.monotonic()
     try:
-        function = start_function(config, suite.service, environment.function_environment(), log)
+        # sumu.toml's [environment] first: the kit's own variables point at its environment.
+        variables = {**config.environment, **environment.function_environment()}
+        function = start_function(config, suite.service, variables, log)
     except FunctionError as error:
         # Every case fails: an implementation that cannot start honours no rule.
         observation = f"the function did not start: {error.error_type}: {error.message[:300]}"

@@ -8,6 +8,7 @@ its module state, environment and crashes stay its own.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,6 @@ from typing import Any, TextIO
 
 from sumu_local.stack.config import StackConfig
 from sumu_local.stack.functions import (
-    DEFAULT_TIMEOUTS,
     Function,
     FunctionError,
     FunctionSpec,
@@ -43,29 +43,9 @@ class Outcome:
 
 
 def function_spec(config: StackConfig, service: str) -> FunctionSpec:
-    """The spec ``sumu.toml`` gives ``service``: ``[functions.NAME]`` when the config has it, else
-    the ``[handlers]`` shorthand with the stack's default timeout."""
-    specs = getattr(config, "functions", None)
-    if isinstance(specs, dict) and isinstance(specs.get(service), FunctionSpec):
-        spec: FunctionSpec = specs[service]
-        # One execution environment: the cases reason about one container's state (caches).
-        return FunctionSpec(
-            name=spec.name,
-            handler=spec.handler,
-            code=spec.code,
-            python=spec.python,
-            command=spec.command,
-            timeout_seconds=spec.timeout_seconds,
-            concurrency=1,
-            environment=spec.environment,
-            memory_size_mb=spec.memory_size_mb,
-        )
-    return FunctionSpec(
-        name=service,
-        handler=config.handlers[service],
-        timeout_seconds=DEFAULT_TIMEOUTS.get(service, 30.0),
-        concurrency=1,
-    )
+    """The spec ``sumu.toml`` gives ``service`` (``[functions.NAME]``, else ``[handlers]``), with
+    one execution environment: the cases reason about one container's state (its caches)."""
+    return dataclasses.replace(config.function_spec(service), concurrency=1)
 
 
 class FunctionUnderTest:
