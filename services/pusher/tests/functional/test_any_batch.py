@@ -1,6 +1,9 @@
-"""Property: any batch of records (valid, invalid, garbage) is handled without an exception,
-every valid request reaches exactly its live targets once, a gone target is pruned, every
-invalid record is dead-lettered with its reason."""
+"""Property: any batch of records (valid, invalid, garbage, requests redriven inside Lambda's
+async DLQ shape) is handled without an exception, every valid request reaches exactly its live
+targets once (an empty users list: nobody), a gone target is pruned unless its record is younger
+than the grace period, every invalid record is dead-lettered with its reason. And any event at
+all, whatever the management API answers (403 included), returns a batch response or raises
+IncompleteDelivery for SNS, nothing else."""
 
 from __future__ import annotations
 
@@ -10,17 +13,19 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pusher_events import LambdaContext, sqs_record
+from pusher_events import LambdaContext, sns_event, sqs_record
 from sumu_contracts import is_valid
-from sumu_pusher.handler import handler
+from sumu_pusher.handler import IncompleteDelivery, handler
 from sumu_pusher.records import MAX_POST_BYTES
 
 GONE = "c3-gone"  # a connection API Gateway no longer knows: answers 410
+OPENING = "c4-opening"  # answers 410 because its $connect is still running: never pruned
 CONNECTIONS = {
     "u0": ["c0a", "c0b"],
     "u1": ["c1a"],
     "u2": ["c2a", "c2b"],
     "u3": ["c3a", GONE],
+    "u4": [OPENING],
 }
 USER_POOL = [*CONNECTIONS, "ghost"]
 
@@ -67,18 +72,42 @@ garbage_records = st.one_of(
         max_size=3,
     ),
 )
+
+
+def in_lambda_async_dlq_shape(body: str) -> str:
+    """The body Lambda's async DLQ holds for a failed SNS invocation: the whole SNS event."""
+    return json.dumps(sns_event(body))
+
+
 records = st.one_of(
     st.builds(sqs_record, valid_bodies()),
     st.builds(sqs_record, invalid_bodies),
+    st.builds(sqs_record, st.builds(in_lambda_async_dlq_shape, valid_bodies() | invalid_bodies)),
     garbage_records,
 )
 
 
-def is_deliverable(body: str) -> bool:
+def request_of(body: str) -> object:
+    """The request a body holds, unwrapped from Lambda's SNS event shape (None: not JSON)."""
     try:
         request = json.loads(body)
     except ValueError:
-        return False
+        return None
+    records = request.get("Records") if isinstance(request, dict) else None
+    if isinstance(records, list) and len(records) == 1 and list(request) == ["Records"]:
+        record = records[0]
+        sns = record.get("Sns") if isinstance(record, dict) else None
+        message = sns.get("Message") if isinstance(sns, dict) else None
+        if isinstance(message, str) and record.get("EventSource") == "aws:sns":
+            try:
+                return json.loads(message)
+            except ValueError:
+                return None
+    return request
+
+
+def is_deliverable(body: str) -> bool:
+    request = request_of(body)
     if not is_valid("notification-request", request):
         return False
     payload = json.dumps(request["data"], ensure_ascii=False, separators=(",", ":"))
@@ -103,17 +132,18 @@ def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[s
         if not is_deliverable(record["body"]):
             dead_bodies[record["body"] or "(empty body)"] += 1
             continue
-        request = json.loads(record["body"])
+        request = request_of(record["body"])
+        assert isinstance(request, dict)
         excluded = set(request.get("exclude_users") or ())
         # A request without users is a broadcast; an empty list reaches nobody.
         users = request["users"] if "users" in request else list(CONNECTIONS)
         canonical = json.dumps(request["data"], sort_keys=True)
         for user in set(users) - excluded:
             for connection_id in CONNECTIONS.get(user, ()):
-                if connection_id != GONE:
-                    posts[connection_id][canonical] += 1
-                else:
+                if connection_id == GONE:
                     posts[GONE]["pruned"] = 1
+                elif connection_id != OPENING:
+                    posts[connection_id][canonical] += 1
     return posts, dead_bodies, garbage
 
 
@@ -121,15 +151,18 @@ def test_any_batch(stack):
     # GIVEN four users with one or two connections each
     for user_id, connection_ids in CONNECTIONS.items():
         stack.connect(user_id, *connection_ids)
+    stack.connect("u4", OPENING, age_s=0)
 
     @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
     @given(batch=st.lists(records, max_size=8))
     def check(batch: list[Any]) -> None:
         stack.api.reset()  # the DLQ needs no reset: messages read once stay hidden for 10 min
         stack.api.behave(GONE, "gone")
+        stack.api.behave(OPENING, "gone")
         stack.connect("u3", GONE)
         posts, dead_bodies, garbage = expected_posts(batch)
         must_prune = posts.pop(GONE)["pruned"] == 1
+        posts.pop(OPENING)
         # WHEN the batch arrives (no exception may escape)
         response = handler({"Records": batch}, LambdaContext())
         # THEN nothing is retried: no failures were injected
@@ -142,6 +175,8 @@ def test_any_batch(stack):
             assert got == expected, connection_id
         # AND a gone connection that was targeted is deleted from the table
         assert (GONE not in stack.connection_ids()) is must_prune
+        # AND a record younger than the grace period is never pruned
+        assert OPENING in stack.connection_ids()
         # AND every invalid record is in the DLQ with its reason
         dead = stack.dead_letters()
         assert all(message["MessageAttributes"]["reason"]["StringValue"] for message in dead)
@@ -152,5 +187,55 @@ def test_any_batch(stack):
         )
         assert sqs_dead == dead_bodies
         assert len(dead) - sum(sqs_dead.values()) == garbage
+
+    check()
+
+
+json_keys = st.sampled_from(
+    ["Records", "eventSource", "EventSource", "messageId", "body", "Sns", "Message", "MessageId"]
+)
+loose_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["aws:sqs", "aws:sns", '{"data": 1}', '{"users": [], "data": 1}']),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(json_keys, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+any_events = st.one_of(
+    loose_values,
+    st.fixed_dictionaries({"Records": st.lists(loose_values, max_size=4)}),
+    st.fixed_dictionaries({"Records": st.lists(records, max_size=4)}),
+    st.builds(
+        lambda batch: {"Records": [sns_event(body)["Records"][0] for body in batch]},
+        st.lists(valid_bodies() | invalid_bodies, max_size=2),
+    ),
+)
+
+
+def test_any_event_whatever_the_management_api_answers(stack):
+    # GIVEN a few connections, one still in its $connect
+    for user_id, connection_ids in CONNECTIONS.items():
+        stack.connect(user_id, *connection_ids)
+    stack.connect("u4", OPENING, age_s=0)
+
+    @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+    @given(event=any_events, answer=st.sampled_from(["ok", "gone", "forbidden", "too_large"]))
+    def check(event: Any, answer: str) -> None:
+        stack.api.reset()
+        stack.api.default_behaviour = answer
+        # WHEN any event arrives, THEN the handler answers with a batch response, or raises
+        # IncompleteDelivery for an SNS delivery to retry; nothing else escapes
+        try:
+            response = handler(event, LambdaContext())
+        except IncompleteDelivery:
+            return
+        assert set(response) == {"batchItemFailures"}
+        assert all(set(item) == {"itemIdentifier"} for item in response["batchItemFailures"])
+        # AND a 410 never removes a record younger than the grace period
+        assert OPENING in stack.connection_ids()
 
     check()
