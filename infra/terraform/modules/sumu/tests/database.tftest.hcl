@@ -1,11 +1,6 @@
 # The connections table matches the connection-record contract (plan only, mocked AWS).
 mock_provider "aws" {
   override_during = plan
-
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
 }
 
 variables {

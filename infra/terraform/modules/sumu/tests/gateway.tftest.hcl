@@ -2,13 +2,16 @@
 mock_provider "aws" {
   override_during = plan
 
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
-
   mock_data "aws_region" {
     defaults = { name = "us-east-1" }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
   }
 }
 
@@ -116,6 +119,42 @@ run "routes_and_selection" {
   assert {
     condition     = length(aws_apigatewayv2_domain_name.this) == 0 && length(aws_apigatewayv2_deployment.this) == 1
     error_message = "No domain without custom_domain; a deployment by default."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.name == "API-Gateway-Execution-Logs_abc123/mvp" && aws_cloudwatch_log_group.execution.retention_in_days == 365 && aws_cloudwatch_log_group.execution.kms_key_id == var.kms_key_arn
+    error_message = "Execution logs get their group declared up front (API Gateway's own name for it) with retention and encryption."
+  }
+
+  assert {
+    condition     = one([for r in aws_apigatewayv2_stage.this.route_settings : r if r.route_key == "$connect"]).throttling_rate_limit == 100 && one([for r in aws_apigatewayv2_stage.this.route_settings : r if r.route_key == "$connect"]).throttling_burst_limit == 200
+    error_message = "$connect, the only route invoking the authorizer, is throttled below the stage (authorizer results cannot be cached and identity sources cannot say query OR header)."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.apigw_logs) == 0
+    error_message = "The region's API Gateway account logging role is one per account: opt-in, off by default."
+  }
+}
+
+run "account_logging_role_opt_in" {
+  command = plan
+
+  module {
+    source = "../gateway"
+  }
+
+  variables {
+    manage_account_logging_role = true
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 1 && jsondecode(aws_iam_role.apigw_logs[0].assume_role_policy).Statement[0].Principal.Service == "apigateway.amazonaws.com"
+    error_message = "Opting in creates the role API Gateway assumes and sets it on the account."
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role_policy.apigw_logs[0].policy).Statement[0].Resource) == jsonencode(["arn:aws:logs:us-east-1:123456789012:log-group:*"]) && alltrue([for a in jsondecode(aws_iam_role_policy.apigw_logs[0].policy).Statement[0].Action : startswith(a, "logs:") && !strcontains(a, "*")])
+    error_message = "The account role names its CloudWatch Logs actions, on this account and region's log groups."
   }
 }
 

@@ -2,9 +2,8 @@
 mock_provider "aws" {
   override_during = plan
 
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
   }
 }
 
@@ -80,4 +79,65 @@ run "max_receive_count_is_bounded" {
   }
 
   expect_failures = [var.max_receive_count]
+}
+
+run "other_accounts_publish_notification_requests" {
+  command = plan
+
+  module {
+    source = "../integration"
+  }
+
+  override_resource {
+    target          = aws_sns_topic.this["notifications"]
+    override_during = plan
+    values          = { arn = "arn:aws:sns:us-east-1:123456789012:test-notifications" }
+  }
+
+  override_resource {
+    target          = aws_sqs_queue.this["notifications"]
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:us-east-1:123456789012:test-notifications", id = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications" }
+  }
+
+  variables {
+    publisher_account_ids = ["210987654321"]
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(output.notifications_topic_policy).Statement) == jsonencode([{ Action = "sns:Publish", Effect = "Allow", Principal = { AWS = ["arn:aws:iam::210987654321:root"] }, Resource = "arn:aws:sns:us-east-1:123456789012:test-notifications", Sid = "OtherAccountsPublish" }])
+    error_message = "The listed account may publish to the notifications topic, nothing else."
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(output.notifications_queue_policy).Statement) == jsonencode([{ Action = "sqs:SendMessage", Effect = "Allow", Principal = { AWS = ["arn:aws:iam::210987654321:root"] }, Resource = "arn:aws:sqs:us-east-1:123456789012:test-notifications", Sid = "OtherAccountsSend" }])
+    error_message = "The listed account may send to the notifications queue, nothing else."
+  }
+}
+
+run "no_resource_policies_without_other_accounts" {
+  command = plan
+
+  module {
+    source = "../integration"
+  }
+
+  assert {
+    condition     = output.notifications_topic_policy == null && output.notifications_queue_policy == null
+    error_message = "Without other accounts the topic and queue keep their default policies."
+  }
+}
+
+run "rejects_malformed_account_ids" {
+  command = plan
+
+  module {
+    source = "../integration"
+  }
+
+  variables {
+    publisher_account_ids = ["acme"]
+  }
+
+  expect_failures = [var.publisher_account_ids]
 }

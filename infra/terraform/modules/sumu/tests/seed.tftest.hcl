@@ -52,3 +52,111 @@ run "seed_readme_block_plans" {
     error_message = "Without lambda_packages the functions start from the placeholder package."
   }
 }
+
+run "seed_module_variable_name_and_packages" {
+  command = plan
+
+  module {
+    source = "../serverless"
+  }
+
+  variables {
+    prefix                  = "acme-test-sumu"
+    issuer_jwks_uri         = "https://www.googleapis.com/service_accounts/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+    authorized_audiences    = ["sumu-websocket"]
+    verify_token_expiration = true
+    s3_artifacts            = { bucket = "acme-artifacts", arn = "arn:aws:s3:::acme-artifacts" }
+    github                  = { owner = "acme", webhook_secret = "not-secret", connection_arn = "arn:aws:codestar-connections:us-east-1:123456789012:connection/abc" }
+    github_repositories     = { pusher = { name = "our-pusher", branch = "release" } }
+    monorepo                = { name = "realtime", branch = "trunk" }
+    lambda_packages = {
+      authorizer  = { s3_bucket = "acme-artifacts", s3_key = "authorizer.zip" }
+      connections = { s3_bucket = "acme-artifacts", s3_key = "connections.zip" }
+      pusher      = { s3_bucket = "acme-artifacts", s3_key = "pusher.zip" }
+      presence    = { s3_bucket = "acme-artifacts", s3_key = "presence.zip" }
+    }
+  }
+
+  assert {
+    condition     = output.pipelines.pusher.source.repository == "acme/our-pusher" && output.pipelines.pusher.source.branch == "release" && output.pipelines.authorizer.source.repository == "acme/realtime" && output.pipelines.authorizer.source.branch == "trunk"
+    error_message = "github_repositories (the seed module's own name) keeps the pusher in its repository; the rest builds from the monorepo given."
+  }
+
+  assert {
+    condition     = !output.uses_placeholder_packages
+    error_message = "Given lambda_packages, the functions start from them."
+  }
+}
+
+run "seed_repository_inputs_are_one_or_the_other" {
+  command = plan
+
+  module {
+    source = "../serverless"
+  }
+
+  variables {
+    prefix               = "acme-test-sumu"
+    issuer_jwks_uri      = "https://issuer.example.com/.well-known/jwks.json"
+    authorized_audiences = ["sumu-websocket"]
+    s3_artifacts         = { bucket = "acme-artifacts", arn = "arn:aws:s3:::acme-artifacts" }
+    github               = { owner = "acme", connection_arn = "arn:aws:codestar-connections:us-east-1:123456789012:connection/abc" }
+    github_repositories  = { pusher = { name = "our-pusher", branch = "main" } }
+    github_repository    = { pusher = { name = "their-pusher", branch = "main" } }
+  }
+
+  expect_failures = [terraform_data.repositories]
+}
+
+run "chatbot_in_a_supported_region" {
+  command = plan
+
+  module {
+    source = "../chatbot"
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-east-2" }
+  }
+
+  variables {
+    prefix            = "acme-test-sumu"
+    slack_team_id     = "T0001"
+    slack_channel_ids = { info = "C0001", alert = "C0002" }
+    topic_arns = {
+      info  = "arn:aws:sns:eu-central-1:123456789012:acme-test-sumu-ci-info"
+      alert = "arn:aws:sns:eu-central-1:123456789012:acme-test-sumu-ci-alert"
+    }
+  }
+
+  assert {
+    condition     = aws_chatbot_slack_channel_configuration.this["alert"].sns_topic_arns == toset(["arn:aws:sns:eu-central-1:123456789012:acme-test-sumu-ci-alert"]) && aws_chatbot_slack_channel_configuration.this["alert"].slack_channel_id == "C0002"
+    error_message = "Each Slack channel relays its own topic, which may live in another region."
+  }
+}
+
+run "chatbot_refuses_an_unsupported_region" {
+  command = plan
+
+  module {
+    source = "../chatbot"
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-east-1" }
+  }
+
+  variables {
+    prefix            = "acme-test-sumu"
+    slack_team_id     = "T0001"
+    slack_channel_ids = { info = "C0001", alert = "C0002" }
+    topic_arns = {
+      info  = "arn:aws:sns:us-east-1:123456789012:acme-test-sumu-ci-info"
+      alert = "arn:aws:sns:us-east-1:123456789012:acme-test-sumu-ci-alert"
+    }
+  }
+
+  expect_failures = [aws_chatbot_slack_channel_configuration.this]
+}

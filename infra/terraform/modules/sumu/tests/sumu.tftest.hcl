@@ -3,9 +3,16 @@
 mock_provider "aws" {
   override_during = plan
 
-  # Policy documents must stay valid JSON: the provider still validates the plan.
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
   }
 }
 
@@ -48,13 +55,28 @@ run "seed_inputs_plan" {
   }
 
   assert {
-    condition     = toset(keys(output.pipelines)) == toset(["authorizer", "connections", "pusher", "presence"])
-    error_message = "Every service package gets its own pipeline."
+    condition     = toset(keys(output.pipelines)) == toset(["authorizer", "connections", "pusher", "presence", "contracts", "infra", "local"])
+    error_message = "Every package gets its own pipeline: the four services, contracts, infra/terraform (infra) and infra/local (local)."
   }
 
   assert {
-    condition     = alltrue([for name, p in output.pipelines : p.trigger_paths == ["services/${name}/**", "contracts/**"]])
-    error_message = "Each pipeline is triggered by its own package folder and contracts/ only."
+    condition     = alltrue([for name in ["authorizer", "connections", "pusher", "presence"] : jsonencode(output.pipelines[name].trigger_paths) == jsonencode(["services/${name}/**", "contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"]) && output.pipelines[name].deploy_project != null])
+    error_message = "Each service pipeline is triggered by its own folder and what builds every package, and releases its function."
+  }
+
+  assert {
+    condition     = jsonencode(output.pipelines.infra.trigger_paths) == jsonencode(["infra/terraform/**", "services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]) && output.pipelines.local.trigger_paths[1] == "services/**" && output.pipelines.infra.deploy_project == null && output.pipelines.contracts.deploy_project == null
+    error_message = "The Terraform and local-stack pipelines also run for the services they build and serve; they release no function."
+  }
+
+  assert {
+    condition     = aws_sns_topic.ci["info"].name == "acme-test-sumu-ci-info" && aws_sns_topic.ci["alert"].name == "acme-test-sumu-ci-alert"
+    error_message = "The CI topics are <prefix>-ci-info and <prefix>-ci-alert, not -ci-ci-."
+  }
+
+  assert {
+    condition     = !contains([for st in jsondecode(aws_kms_key.this.policy).Statement : st.Sid], "OtherAccountsPublishNotificationRequests")
+    error_message = "No other account may use the key unless listed."
   }
 
   assert {
@@ -73,6 +95,51 @@ run "seed_inputs_plan" {
   }
 }
 
+run "other_accounts_may_encrypt_through_sns_and_sqs" {
+  command = plan
+
+  variables {
+    publisher_account_ids = ["210987654321"]
+  }
+
+  assert {
+    condition = jsonencode([for st in jsondecode(aws_kms_key.this.policy).Statement : st if st.Sid == "OtherAccountsPublishNotificationRequests"]) == jsonencode([{
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Condition = { StringEquals = { "kms:ViaService" = ["sns.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] } }
+      Effect    = "Allow"
+      Principal = { AWS = ["arn:aws:iam::210987654321:root"] }
+      Resource  = "*"
+      Sid       = "OtherAccountsPublishNotificationRequests"
+    }])
+    error_message = "A listed account may use the key for SNS and SQS only, to publish notification requests."
+  }
+}
+
+run "placeholder_package_without_lambda_packages" {
+  command = plan
+
+  variables {
+    lambda_packages = null
+  }
+
+  assert {
+    condition     = output.uses_placeholder_packages
+    error_message = "Without lambda_packages the functions start from the placeholder package."
+  }
+}
+
+run "rejects_a_ttl_below_two_hours_and_bad_channels" {
+  command = plan
+
+  variables {
+    connection_ttl_seconds          = 600
+    ci_notifications_slack_channels = { info = "#ci", alert = "#ci" }
+    service_repositories            = { contracts = { name = "contracts", branch = "main" } }
+  }
+
+  expect_failures = [var.connection_ttl_seconds, var.ci_notifications_slack_channels, var.service_repositories]
+}
+
 run "stream_presence_needs_no_function" {
   command = plan
 
@@ -83,7 +150,7 @@ run "stream_presence_needs_no_function" {
   }
 
   assert {
-    condition     = !contains(keys(output.lambdas), "presence") && length(output.pipelines) == 0
+    condition     = !contains(keys(output.lambdas), "presence") && length(output.pipelines) == 0 && !contains(keys(output.policies), "presence")
     error_message = "With presence_source = stream backends read the table stream; no presence function, and no pipelines when disabled."
   }
 }
@@ -102,13 +169,14 @@ run "rejects_bad_names_and_urls" {
   command = plan
 
   variables {
-    prefix               = "Acme_Prod"
-    apigw_endpoint       = "http://live.example.com"
-    log_retention_days   = 42
-    reserved_concurrency = { pusher = -5 }
+    prefix                = "Acme_Prod"
+    apigw_endpoint        = "http://live.example.com"
+    log_retention_days    = 42
+    reserved_concurrency  = { pusher = -5 }
+    publisher_account_ids = ["12345"]
   }
 
-  expect_failures = [var.prefix, var.apigw_endpoint, var.log_retention_days, var.reserved_concurrency]
+  expect_failures = [var.prefix, var.apigw_endpoint, var.log_retention_days, var.reserved_concurrency, var.publisher_account_ids]
 }
 
 run "rejects_missing_packages" {
