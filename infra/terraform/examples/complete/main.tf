@@ -11,6 +11,17 @@ provider "aws" {
   }
 }
 
+# AWS Chatbot's API only exists in us-east-2, us-west-2, ap-southeast-1 and eu-west-1: the Slack
+# relay gets a provider of its own in one of them, whatever the stack's region.
+provider "aws" {
+  alias  = "chatbot"
+  region = var.chatbot_region
+
+  default_tags {
+    tags = local.common_tags
+  }
+}
+
 locals {
   prefix = "${var.project}-${var.environment}-sumu"
   common_tags = {
@@ -86,8 +97,12 @@ module "sumu" {
     info  = "ci-info"
     alert = "ci-alert"
   }
-  ci_chatbot  = var.ci_chatbot
   pre_release = true
+  # The infra/terraform pipeline plans this root module after its checks.
+  infra_pipeline = {
+    plan_directory   = "infra/terraform/examples/complete"
+    plan_policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  }
 
   # WebSocket API
   stage_name = "mvp"
@@ -98,4 +113,21 @@ module "sumu" {
     base_path       = "push"
   }
   presence_source = "queue"
+}
+
+module "chatbot" {
+  source = "../../modules/chatbot"
+  count  = var.ci_chatbot == null ? 0 : 1
+
+  providers = {
+    aws = aws.chatbot
+  }
+
+  prefix        = local.prefix
+  slack_team_id = var.ci_chatbot.slack_team_id
+  slack_channel_ids = {
+    info  = var.ci_chatbot.info_slack_channel_id
+    alert = var.ci_chatbot.alert_slack_channel_id
+  }
+  topic_arns = module.sumu.ci_notification_topic_arns
 }

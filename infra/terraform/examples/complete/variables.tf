@@ -58,6 +58,12 @@ variable "github_connection_arn" {
   default     = "arn:aws:codestar-connections:us-east-1:123456789012:connection/00000000-0000-0000-0000-000000000000"
 }
 
+variable "chatbot_region" {
+  description = "A region AWS Chatbot's API runs in (us-east-2, us-west-2, ap-southeast-1 or eu-west-1)."
+  type        = string
+  default     = "us-east-2"
+}
+
 variable "ci_chatbot" {
   description = "AWS Chatbot Slack workspace and channel IDs; null keeps the SNS topics only."
   type = object({

@@ -9,8 +9,8 @@
 #   mock-provider tests in modules/sumu/tests/pipeline.tftest.hcl.
 # - aws_apigatewayv2_deployment (gateway `deploy = false`): moto cannot hold API Gateway
 #   deployments; the stage is created without one.
-# - aws_api_gateway_account and its role (gateway `manage_account_logging_role = false`): an
-#   account-wide setting, not part of the stack's data plane.
+# - nothing of the API Gateway account setting is left out: moto starts with no CloudWatch role,
+#   so the gateway opts in (manage_account_logging_role = true) and the apply proves that path.
 # - the custom domain (ACM, Route 53 alias) and AWS Chatbot: they need a real certificate and a
 #   Slack workspace; the gateway tests plan them.
 # - the root module's KMS key policy: a plain key stands in (moto does not evaluate key policies).
@@ -20,7 +20,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.80.0"
+      version = ">= 5.80.0, < 6.0.0"
     }
   }
 }
@@ -116,7 +116,7 @@ module "gateway" {
   connections_lambda          = module.connections.lambda
   authorizer_lambda           = module.authorizer.lambda
   kms_key_arn                 = aws_kms_key.this.arn
-  manage_account_logging_role = false
+  manage_account_logging_role = true
   deploy                      = false
   tags                        = local.tags
 }

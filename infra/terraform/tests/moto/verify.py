@@ -92,6 +92,22 @@ def verify_applied(endpoint: str) -> list[str]:
         failures,
     )
 
+    sqs_mappings = [m for m in mappings if m["EventSourceArn"].split(":")[2] == "sqs"]
+    check(
+        [m.get("ScalingConfig", {}).get("MaximumConcurrency") for m in sqs_mappings] == [50],
+        "the pusher's queue mapping caps it at 50 concurrent invocations",
+        failures,
+    )
+    check(
+        all(
+            "ReservedConcurrentExecutions"
+            not in lambda_.get_function_concurrency(FunctionName=f"{PREFIX}-{name}")
+            for name in FUNCTIONS
+        ),
+        "no function takes a reservation out of the account's pool",
+        failures,
+    )
+
     apigw = client("apigatewayv2", endpoint)
     apis = [a for a in apigw.get_apis()["Items"] if a["Name"] == f"{PREFIX}-websocket"]
     check(len(apis) == 1, "one WebSocket API", failures)
@@ -117,6 +133,27 @@ def verify_applied(endpoint: str) -> list[str]:
         )
         stage = apigw.get_stage(ApiId=api["ApiId"], StageName="mvp")
         check("AccessLogSettings" in stage, "the mvp stage with access logs", failures)
+        connect = stage.get("RouteSettings", {}).get("$connect", {})
+        check(
+            connect.get("ThrottlingRateLimit") == 100
+            and connect.get("ThrottlingBurstLimit") == 200,
+            "$connect (the authorizer's route) throttled on its own",
+            failures,
+        )
+        groups = client("logs", endpoint).describe_log_groups(
+            logGroupNamePrefix=f"API-Gateway-Execution-Logs_{api['ApiId']}/mvp"
+        )["logGroups"]
+        check(
+            len(groups) == 1 and groups[0].get("retentionInDays") == 365,
+            "the execution log group declared with retention",
+            failures,
+        )
+    account = client("apigateway", endpoint).get_account()
+    check(
+        account.get("cloudwatchRoleArn", "").endswith(f"role/{PREFIX}-apigw-cloudwatch"),
+        "API Gateway's account logging role set (opted in)",
+        failures,
+    )
     return failures
 
 

@@ -30,7 +30,9 @@ def check() -> int:
     with zipfile.ZipFile(ZIP) as archive:
         shipped = {name: archive.read(name) for name in archive.namelist()}
     if shipped != sources():
-        print(f"placeholder: {ZIP} is out of date; run python3 {Path(__file__).name}", file=sys.stderr)
+        print(
+            f"placeholder: {ZIP} is out of date; run python3 {Path(__file__).name}", file=sys.stderr
+        )
         return 1
     print(f"placeholder: {ZIP.name} matches src/ ({len(shipped)} files)")
     return 0

@@ -7,7 +7,11 @@ def handler(event, context):
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": event.get("methodArn", "*")}
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Deny",
+                    "Resource": event.get("methodArn", "*"),
+                }
             ],
         },
     }
