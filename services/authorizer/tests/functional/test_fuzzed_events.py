@@ -5,15 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sumu_authorizer import handler as handler_module
+from sumu_authorizer.settings import SettingsError, load_settings
 from sumu_contracts import validate
 
-from ..conftest import METHOD_ARN, Configure, JwksServer, Mint, connect_event
+from ..conftest import AUDIENCE, METHOD_ARN, Configure, JwksServer, Mint, connect_event
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -95,7 +99,9 @@ def no_internal_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     with caplog.at_level(logging.WARNING, logger="sumu_authorizer"):
         yield
     assert [
-        record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR and '"event":"settings_error"' not in record.getMessage()
     ] == []
 
 
@@ -172,3 +178,64 @@ def _same_bytes(left: str, right: str) -> bool:
             return None
 
     return decoded(left) is not None and decoded(left) == decoded(right)
+
+
+SETTINGS_VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "true", "TRUE", "1", "yes", "on", "false", "0", "off", "maybe"]),
+    # What an environment can hold: no NUL, no lone surrogate.
+    st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20),
+)
+
+
+@st.composite
+def environments(draw: st.DrawFn, jwks_server: JwksServer) -> dict[str, str]:
+    """Any mix of the issuer, audience and opt-out variables, set, empty, junk or absent."""
+    candidates = {
+        "JWT_ISSUER": st.none() | st.just(jwks_server.base_url) | st.sampled_from(["", " ", "x"]),
+        "JWT_AUTHORIZED_AUDIENCES": st.none()
+        | st.sampled_from([AUDIENCE, f"other,{AUDIENCE}", "other", "", " , "]),
+        "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE": SETTINGS_VALUES,
+        "JWT_VERIFY_EXPIRATION": SETTINGS_VALUES,
+    }
+    env = {"JWT_ISSUER_JWKS_URI": jwks_server.jwks_url}
+    for name, values in candidates.items():
+        value = draw(values)
+        if value is not None:
+            env[name] = value
+    return env
+
+
+def test_any_configuration_fails_closed_on_any_token(
+    configure: Configure, jwks_server: JwksServer, mint: Mint
+) -> None:
+    """Whatever the environment, through the module-level container the Lambda runtime uses:
+    a settings error on every call, or decisions that only let in tokens the configuration pins
+    by issuer or audience (unless it explicitly opted out)."""
+    # No JWT_ variable in the test process but what each example sets (restored afterwards).
+    configure(JWT_ISSUER_JWKS_URI=None, JWT_ISSUER=None, JWT_AUTHORIZED_AUDIENCES=None)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        environments(jwks_server),
+        st.sampled_from([jwks_server.base_url, "https://other.example"]),
+        st.sampled_from([AUDIENCE, "other", None]),
+        st.none() | authorizer_events(),
+    )
+    def check(env: dict[str, str], iss: str, aud: str | None, odd_event: object) -> None:
+        event = connect_event(mint(iss=iss, aud=aud)) if odd_event is None else odd_event
+        with mock.patch.dict(os.environ, env):
+            handler_module.reset()  # a new container: init reads this environment
+            decision = outcome(lambda: handler_module.handler(event, None))
+        try:
+            configured = load_settings(env)
+        except SettingsError:
+            assert decision.startswith("SettingsError(")
+            return
+        assert configured.allow_any_issuer_and_audience or configured.issuer or configured.audiences
+        assert decision in {"Allow", "Deny", "Unauthorized"}
+        if decision == "Allow":
+            assert configured.issuer in {None, iss}
+            assert not configured.audiences or aud in configured.audiences
+
+    check()
