@@ -297,6 +297,32 @@ def invalid_dead_lettered(context: Context) -> None:
         _require_dead_lettered(letters, body, f"invalid request {body!r}")
 
 
+def empty_users_reach_nobody(context: Context) -> None:
+    environment = context.environment
+    _users(context, environment, [1, 1])
+    body = json.dumps({"users": [], "data": _data(context)})
+    outcome, ids, first = _invoke_sqs(context, [body])
+    require(ids[0] not in _failures(outcome), "a request for nobody was returned for a retry")
+    delivered = _deliveries(environment, first)
+    require(
+        not delivered,
+        f"users [] reached {len(delivered)} connection(s): an empty list is nobody, not a broadcast",
+    )
+
+
+def forbidden_retried(context: Context) -> None:
+    environment = context.environment
+    user, _, _ = _one_user_with(context, [], then=403)
+    body = json.dumps({"users": [user], "data": _data(context)})
+    outcome, ids, _ = _invoke_sqs(context, [body])
+    letters = [letter for letter in _dead_letters(environment) if letter["Body"] == body]
+    require(not letters, "a 403 (the function's own permissions) dead-lettered a valid request")
+    require(
+        ids[0] in _failures(outcome),
+        "a 403 from the management API did not return the record for a retry",
+    )
+
+
 def partial_batch(context: Context) -> None:
     environment = context.environment
     (a, a_conns), (c, c_conns) = _users(context, environment, [1, 1])
@@ -520,6 +546,16 @@ SUITE = Suite(
             "hang-reported",
             "DESIGN.md 5: a post that never answers leaves the record incomplete, within the timeout",
             hanging_connection,
+        ),
+        _case(
+            "empty-users-reach-nobody",
+            "DESIGN.md 6: an empty users list reaches nobody",
+            empty_users_reach_nobody,
+        ),
+        _case(
+            "403-retried-not-dead-lettered",
+            f"{README} (issue 13): a 403 is a configuration error; the batch is retried, the request kept",
+            forbidden_retried,
         ),
         _case(
             "partial-batch-failure",
