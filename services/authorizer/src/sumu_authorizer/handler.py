@@ -38,6 +38,23 @@ def start(environ: Mapping[str, str]) -> Authorizer | SettingsError:
 _container = start(os.environ)  # module scope: runs once per container, in the init phase
 
 
+def refetch_keys_after_restore() -> None:
+    """SnapStart: a snapshot holds the keys fetched when it was taken, which may be long ago, and
+    a key the issuer has withdrawn since must not stay trusted on the snapshot's word."""
+    if not isinstance(_container, SettingsError):
+        _container.key_store.prefetch()
+
+
+try:
+    # Lambda's Python runtimes include this library; its hooks run when a snapshot is restored.
+    # https://docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html
+    from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]
+except ImportError:  # not on Lambda (tests, the local stack)
+    pass
+else:
+    register_after_restore(refetch_keys_after_restore)
+
+
 def authorizer() -> Authorizer:
     """The container's authorizer; raises SettingsError (naming the variable) if there is none."""
     if isinstance(_container, SettingsError):

@@ -74,13 +74,14 @@ class KeyStore:
         self._lock = threading.Lock()  # the local stack may call the handler from threads
 
     def prefetch(self) -> None:
-        """Fetch the keys ahead of the first token (Lambda's init phase).
+        """Fetch the keys ahead of the first token (Lambda's init phase, a SnapStart restore).
 
         A failure here is logged like any refresh, but sets no backoff: the first token tries
         again at once, so a key endpoint that was not up yet when the container started (the
         local stack starts its functions and its JWKS server side by side) costs nobody a Deny.
         """
         with self._lock:
+            self._expires_at = 0.0  # keys already held (a restored snapshot's) count as stale
             self._refresh(self._clock())
             self._retry_at = 0.0
 

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from ..conftest import AUDIENCE, JwksServer, Mint, connect_event
 
@@ -67,3 +68,39 @@ def test_a_bad_environment_does_not_break_the_import_but_says_why() -> None:
     # THEN the import succeeds (every invocation then raises) and the init logged the reason
     assert '"event":"settings_error"' in result.stderr
     assert "JWT_AUTHORIZED_AUDIENCES" in result.stderr
+
+
+FAKE_SNAPSHOT_RESTORE = """
+after_restore = []
+
+
+def register_after_restore(hook, *args, **kwargs):
+    after_restore.append((hook, args, kwargs))
+    return hook
+"""
+
+RESTORE = """
+import json, sys
+import snapshot_restore_py
+import sumu_authorizer.handler as module
+for hook, args, kwargs in snapshot_restore_py.after_restore:  # what Lambda does on a restore
+    hook(*args, **kwargs)
+print(len(snapshot_restore_py.after_restore))
+"""
+
+
+def test_a_snapstart_restore_fetches_the_keys_again(
+    jwks_server: JwksServer, tmp_path: Path
+) -> None:
+    # GIVEN Lambda's SnapStart hook library (a stand-in that records the hooks)
+    (tmp_path / "snapshot_restore_py.py").write_text(FAKE_SNAPSHOT_RESTORE)
+    env = {
+        "JWT_ISSUER_JWKS_URI": jwks_server.jwks_url,
+        "JWT_ISSUER": jwks_server.base_url,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
+    }
+    # WHEN the handler is imported (the snapshot's init) and the container is then restored
+    result = run_fresh_interpreter(RESTORE, [], env)
+    # THEN one after-restore hook was registered, and it fetched the keys a second time
+    assert result.stdout.split() == ["1"]
+    assert jwks_server.count("/.well-known/jwks.json") == 2
