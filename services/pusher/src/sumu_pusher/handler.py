@@ -21,12 +21,15 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from sumu_pusher.records import InboundRecord, inbound_records
-from sumu_pusher.runtime import budget_seconds, thread_runtime
+from sumu_pusher.runtime import budget_seconds, init_phase, thread_runtime
 from sumu_pusher.telemetry import log_event, log_invocation
 
 # Without a Lambda context (a local caller passing None), assume Lambda's default SQS visibility
 # budget rather than no time at all.
 DEFAULT_BUDGET_MS = 60_000
+
+
+init_phase()
 
 
 class BatchItemFailure(TypedDict):

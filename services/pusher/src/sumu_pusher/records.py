@@ -65,6 +65,11 @@ class Rejection:
     pointer: str = ""
 
 
+def compile_validator() -> None:
+    """Compile the contract's validator now (sumu_contracts compiles on first use)."""
+    validate(CONTRACT, {"data": None})
+
+
 def inbound_records(event: Any) -> Iterator[InboundRecord]:
     """The records of an SQS or SNS event; anything unrecognisable is kept as its JSON text."""
     records = event.get("Records") if isinstance(event, Mapping) else None

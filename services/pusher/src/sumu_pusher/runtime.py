@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
 
+from sumu_pusher import sdk
 from sumu_pusher.core import Adapters, BatchOutcome, process_batch
-from sumu_pusher.records import InboundRecord
-from sumu_pusher.settings import Settings, load_settings
+from sumu_pusher.records import InboundRecord, compile_validator
+from sumu_pusher.settings import Settings, SettingsError, load_settings
 from sumu_pusher.store import ConnectionsTable
+from sumu_pusher.telemetry import log_event
 
 
 class ClientOnFirstUse:
@@ -58,6 +59,10 @@ class PusherRuntime:
         self._running = False
         self.closed = False
 
+    def open(self) -> None:
+        """Build the clients now (Lambda's init phase) rather than in the first invocation."""
+        self._runner.run(self._open_adapters())
+
     def process(self, records: Sequence[InboundRecord], budget_s: float) -> BatchOutcome:
         """Process one batch; ``budget_s`` counts from now, and includes building the clients."""
         started = time.monotonic()
@@ -80,7 +85,7 @@ class PusherRuntime:
         if self._adapters is not None:
             return self._adapters
         settings = self.settings
-        session = get_session()
+        session = sdk.new_session()
         # AWS services (DynamoDB, SQS): botocore's "standard" retry mode retries throttling,
         # 5xx and connection errors with jittered exponential backoff.
         # https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html
@@ -176,6 +181,30 @@ def close_idle_runtimes() -> None:
     for runtime in idle:
         with contextlib.suppress(Exception):  # best effort at exit: never mask the real exit
             runtime.close()
+
+
+def init_phase() -> None:
+    """Work every invocation needs, done at import: in Lambda's init phase, which provisioned
+    concurrency and SnapStart run ahead of any request (and which gets a full vCPU).
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-ib
+
+    The botocore data and the contract's validator are loaded for every thread; the importing
+    thread's runtime builds its clients (no connection is opened: they connect on first use).
+    Without a usable environment (tests, a missing variable) the clients wait for the first
+    invocation, which then reports the error as it always has.
+    """
+    sdk.preload()
+    compile_validator()
+    try:
+        runtime = thread_runtime()
+    except SettingsError:
+        return
+    try:
+        runtime.open()
+    except Exception as error:  # noqa: BLE001 - the first invocation retries and raises it
+        log_event(
+            "WARN", "clients not built at init; the first invocation builds them", error=repr(error)
+        )
 
 
 def budget_seconds(context: Any, default_ms: int) -> float:
