@@ -10,7 +10,14 @@ from typing import TextIO
 
 from sumu_local.conformance import authorizer, connections, presence, pusher
 from sumu_local.conformance.environment import Environment
-from sumu_local.conformance.report import CaseFailed, CaseResult, CaseSkipped, print_result
+from sumu_local.conformance.report import (
+    Case,
+    CaseFailed,
+    CaseResult,
+    CaseSkipped,
+    Status,
+    print_result,
+)
 from sumu_local.conformance.runtime import FunctionUnderTest, start_function
 from sumu_local.conformance.suite import Context, Suite
 from sumu_local.stack.config import StackConfig
@@ -68,12 +75,10 @@ def _run_suite(
     return results
 
 
-def _run_case(service: str, case: object, context: Context, log: TextIO) -> CaseResult:
-    from sumu_local.conformance.report import Case  # noqa: PLC0415 - typing only at run time
-
-    assert isinstance(case, Case)
+def _run_case(service: str, case: Case, context: Context, log: TextIO) -> CaseResult:
     started = time.monotonic()
-    status, observation = "PASS", ""
+    status: Status = "PASS"
+    observation = ""
     try:
         case.run(context)
     except CaseFailed as failure:
@@ -85,7 +90,7 @@ def _run_case(service: str, case: object, context: Context, log: TextIO) -> Case
         observation = f"the case could not complete: {type(error).__name__}: {error}"[:600]
         log.write(f"[conformance] {case.id}\n{traceback.format_exc()}\n")
     seconds = time.monotonic() - started
-    return CaseResult(service, case.id, case.rule, status, observation, round(seconds, 3))  # type: ignore[arg-type]
+    return CaseResult(service, case.id, case.rule, status, observation, round(seconds, 3))
 
 
 def _emit(result: CaseResult, out: TextIO) -> CaseResult:
