@@ -26,9 +26,10 @@ module "function" {
   policy_statements = [
     {
       # What sumu_pusher.store calls: Query (a user's connections), Scan (broadcasts, segmented by
-      # DescribeTable's item count), BatchWriteItem (prune connections answering 410).
+      # DescribeTable's item count), BatchWriteItem and a conditional DeleteItem (prune connections
+      # answering 410; the condition on connected_at spares a $connect still in flight).
       sid       = "ReadAndPruneConnections"
-      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem"]
+      actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
       resources = [var.connections_table.arn]
     },
     {

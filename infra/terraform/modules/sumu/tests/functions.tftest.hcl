@@ -100,13 +100,13 @@ run "pusher_event_sources_target_the_alias" {
       Tracing                  = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
       DecryptEnvironment       = [["kms:Decrypt"], [var.kms_key_arn]]
       DeadLetter               = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
-      ReadAndPruneConnections  = [["dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
+      ReadAndPruneConnections  = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
       PostToConnections        = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
       PollNotificationRequests = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
       DeadLetterBadRequests    = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
       UseStackKey              = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
     })
-    error_message = "The pusher's role must hold exactly what sumu-pusher calls (Query, Scan, DescribeTable, BatchWriteItem; ManageConnections on this stage's POST @connections; the queue it polls, the DLQ it writes), nothing more."
+    error_message = "The pusher's role must hold exactly what sumu-pusher calls (Query, Scan, DescribeTable, BatchWriteItem, the conditional DeleteItem; ManageConnections on this stage's POST @connections; the queue it polls, the DLQ it writes), nothing more."
   }
 
   assert {
