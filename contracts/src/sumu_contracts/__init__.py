@@ -9,7 +9,7 @@ The pydantic models live in ``sumu_contracts.models`` (extra ``sumu-contracts[mo
 
 from sumu_contracts.errors import ContractError
 from sumu_contracts.registry import CONTRACT_NAMES, contract_info, load_schema, schema_path
-from sumu_contracts.validation import is_valid, validate
+from sumu_contracts.validation import is_valid, preload, validate
 
 __version__ = "0.2.0"
 
@@ -20,6 +20,7 @@ __all__ = [
     "contract_info",
     "is_valid",
     "load_schema",
+    "preload",
     "schema_path",
     "validate",
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, cast
 
-SCHEMA_DIR = Path(str(files("sumu_contracts") / "schemas"))
+# Beside this module, as package data. Not importlib.resources.files(): that imports zipfile
+# and friends (about 10 ms of every cold start) for zip imports, which Lambda does not use.
+SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 CONTRACT_NAMES: tuple[str, ...] = (
     "notification-request",

@@ -7,24 +7,57 @@ enough for Lambda handlers on the hot path. Its error names the offending value 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from importlib import import_module
+from typing import Any, cast
 
 import fastjsonschema
 
 from sumu_contracts.errors import ContractError
-from sumu_contracts.registry import load_schema, max_bytes
+from sumu_contracts.registry import load_schema, max_bytes, schema_path
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"((?:[^\"\\]|\\.)*)\"\]")
 
 
+_COMPILED_NAMES: set[str] = set()
+
+
 @cache
 def _compiled(name: str) -> Callable[[Any], Any]:
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(load_schema(name))
+    compiled: Callable[[Any], Any] = _precompiled(name) or fastjsonschema.compile(load_schema(name))
+    _COMPILED_NAMES.add(name)
     return compiled
+
+
+def _precompiled(name: str) -> Callable[[Any], Any] | None:
+    """The validator generated ahead of time for this schema, if it is still the schema's own
+    (see precompiled/__init__.py); None means compile it now."""
+    path = schema_path(name)
+    base, _, version = path.name.removesuffix(".schema.json").partition(".v")
+    try:
+        module = import_module(f"sumu_contracts.precompiled.{base.replace('-', '_')}_v{version}")
+    except ImportError:
+        return None
+    if hashlib.sha256(path.read_bytes()).hexdigest() != module.SCHEMA_SHA256:
+        return None
+    return cast(Callable[[Any], Any], module.VALIDATE)
+
+
+def preload(*names: str) -> None:
+    """Compile these contracts' validators now (a Lambda's init phase, at import), so the first
+    message does not pay for it. Unknown names raise KeyError."""
+    for name in names:
+        _compiled(name)
+        max_bytes(name)
+
+
+def compiled_contracts() -> frozenset[str]:
+    """The contracts whose validators this process has compiled (tests of the init phase)."""
+    return frozenset(_COMPILED_NAMES)
 
 
 def _pointer(dotted_name: str) -> str:
