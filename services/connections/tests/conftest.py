@@ -242,8 +242,10 @@ def fresh_container() -> Iterator[None]:
     successive invocations of one Lambda do (moto's reset keeps the same queue URL and topic ARN).
     """
     handler.service.cache_clear()
+    handler.container_clients.cache_clear()
     yield
     handler.service.cache_clear()
+    handler.container_clients.cache_clear()
 
 
 @pytest.fixture

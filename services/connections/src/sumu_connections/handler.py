@@ -6,21 +6,33 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sumu_connections.aws import build_clients
+from sumu_contracts import preload
+
+from sumu_connections.aws import AwsClients, build_clients
 from sumu_connections.events import read_event
 from sumu_connections.outlets import QueueOutlet, TopicOutlet
 from sumu_connections.routes import RouteResponse, Service, respond
 from sumu_connections.settings import load_settings
 from sumu_connections.store import ConnectionStore
 
+# Init phase (module scope, run once per container, before the first event; provisioned
+# concurrency and SnapStart absorb it): compile the validators of every contract this service
+# reads or writes, so no event pays for it.
+preload("client-frame", "server-frame", "user-message", "connection-record")
+
+
+@cache
+def container_clients() -> AwsClients:
+    return build_clients()
+
 
 @cache
 def service() -> Service:
-    """Settings and clients, once per container. Built on the first invocation rather than at
+    """Settings and clients, once per container. Read on the first invocation rather than at
     import so that importing the handler needs no environment; a missing variable fails that
-    invocation with a SettingsError naming it."""
+    invocation with a SettingsError naming it. Each client is built on its first use (aws.py)."""
     settings = load_settings()
-    clients = build_clients()
+    clients = container_clients()
     return Service(
         settings=settings,
         store=ConnectionStore(clients.dynamodb, settings.connections_table_name),
