@@ -103,6 +103,7 @@ class JwksServer:
     dribble_interval: float = 0.0  # > 0: the whole answer, status line first, a byte at a time
     redirect_to: str | None = None  # the JWKS path answers 302 to this URL
     declared_length: int | None = None  # announce this Content-Length, send no body, and wait
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection does
     stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -155,7 +156,8 @@ def _request_handler(server_state: JwksServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            if server_state.send_length:
+                self.send_header("Content-Length", str(len(body)))
             if server_state.cache_control:
                 self.send_header("Cache-Control", server_state.cache_control)
             self.end_headers()

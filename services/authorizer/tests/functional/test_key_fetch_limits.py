@@ -157,9 +157,26 @@ def test_an_oversized_body_without_a_declared_length_is_cut_at_the_cap(
 ) -> None:
     # A regression guard (this one held before the deadline work too): the cap also applies to
     # a body whose length is only known at its end.
+    jwks_server.send_length = False
     jwks_server.body_override = b'{"keys": [' + b" " * (2 * MAX_DOCUMENT_BYTES) + b"]}"
     error, _ = timed_fetch(jwks_server.jwks_url, timeout=5.0)
     assert f"larger than {MAX_DOCUMENT_BYTES} bytes" in str(error)
+
+
+def test_a_body_without_a_declared_length_is_read_to_its_end(jwks_server: JwksServer) -> None:
+    jwks_server.send_length = False
+    fetched = fetch_json(jwks_server.jwks_url, timeout=5.0)
+    assert isinstance(fetched.document, dict)
+    assert len(fetched.document["keys"]) == len(jwks_server.published)
+
+
+def test_a_body_shorter_than_its_declared_length_is_a_fetch_error(
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.declared_length = 100  # headers promise 100 bytes, then the server goes away
+    jwks_server.stopped.set()  # ... at once
+    error, _ = timed_fetch(jwks_server.jwks_url, timeout=5.0)
+    assert "IncompleteRead" in str(error)
 
 
 # --- through the key store: the last good keys keep serving --------------------------------------
