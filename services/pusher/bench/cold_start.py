@@ -2,11 +2,14 @@
 SQS event against moto, minus what importing the SDK (``aiobotocore.session``) alone costs.
 
     python3 -m uv run --frozen python services/pusher/bench/cold_start.py [--runs 9]
+        [--compare DIR]   # DIR: another sumu_pusher source tree, e.g. an older commit's
+                          # (git archive COMMIT services/pusher/src | tar -x -C /tmp/old)
 
 Each measured interpreter is a child process that first imports the SDK (timed), then the
 handler, then serves one SQS event (one Query, one post); "over SDK" is the handler import plus
 the first event. moto and the management API stand-in run in this process. Prints the medians in
-milliseconds as one JSON line.
+milliseconds (and the minimum, and the CPU time, the least disturbed by a busy machine) as one
+JSON line per version; with ``--compare`` the two versions' runs alternate, so both see the same load.
 """
 
 from __future__ import annotations
@@ -30,22 +33,27 @@ from pusher_standin import ManagementApiStandIn
 TABLE = "cold-start"
 FIRST_EVENT = """
 import time
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 import aiobotocore.session
-sdk = time.perf_counter()
+sdk, sdk_cpu = time.perf_counter(), time.process_time()
 from sumu_pusher.handler import handler
 imported = time.perf_counter()
 event = {"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "receiptHandle": "h",
     "body": '{"users": ["alice"], "data": {"hello": "world"}}'}]}
 response = handler(event, None)
-served = time.perf_counter()
+served, served_cpu = time.perf_counter(), time.process_time()
 assert response == {"batchItemFailures": []}, response
 print("RESULT", *(round(seconds * 1000, 1) for seconds in
-    (sdk - started, imported - sdk, served - imported)))
+    (sdk - started, imported - sdk, served - imported, served_cpu - sdk_cpu)))
 """
 
 
-def measure(environment: dict[str, str]) -> tuple[float, float, float]:
+Run = tuple[float, float, float, float]
+
+
+def measure(environment: dict[str, str], source: str | None) -> Run:
+    if source:
+        environment = {**environment, "PYTHONPATH": source}
     completed = subprocess.run(
         [sys.executable, "-c", FIRST_EVENT],
         env=environment,
@@ -55,14 +63,16 @@ def measure(environment: dict[str, str]) -> tuple[float, float, float]:
         check=True,
     )
     line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT"))
-    sdk, handler_import, first_event = (float(part) for part in line.split()[1:])
-    return sdk, handler_import, first_event
+    sdk, handler_import, first_event, cpu = (float(part) for part in line.split()[1:])
+    return sdk, handler_import, first_event, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--compare", help="another sumu_pusher source tree (its src folder)")
     arguments = parser.parse_args()
+    versions = {"current": None, **({"compared": arguments.compare} if arguments.compare else {})}
     moto = start_moto_server()
     api = ManagementApiStandIn("mvp").start()
     try:
@@ -85,26 +95,36 @@ def main() -> None:
         # outside the source tree, and the run that wrote them is discarded.
         environment.pop("PYTHONDONTWRITEBYTECODE", None)
         environment["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "sumu-pusher-pyc")
-        measure(environment)
-        runs = [measure(environment) for _ in range(arguments.runs)]
+        runs: dict[str, list[Run]] = {name: [] for name in versions}
+        for source in versions.values():
+            measure(environment, source)
+        for _ in range(arguments.runs):
+            for name, source in versions.items():
+                runs[name].append(measure(environment, source))
     finally:
         api.stop()
         moto.stop()
-    sdk, handler_import, first_event = (
-        statistics.median(column) for column in zip(*runs, strict=True)
-    )
-    over_sdk = statistics.median(run[1] + run[2] for run in runs)
-    print(
-        json.dumps(
-            {
-                "runs": arguments.runs,
-                "sdk_import_ms": sdk,
-                "handler_import_ms": handler_import,
-                "first_event_ms": first_event,
-                "over_sdk_ms": round(over_sdk, 1),
-            }
+    for name, measured in runs.items():
+        sdk, handler_import, first_event, cpu = (
+            statistics.median(column) for column in zip(*measured, strict=True)
         )
-    )
+        over_sdk = [run[1] + run[2] for run in measured]
+        print(
+            json.dumps(
+                {
+                    "version": name,
+                    "runs": arguments.runs,
+                    "sdk_import_ms": sdk,
+                    "handler_import_ms": handler_import,
+                    "first_event_ms": first_event,
+                    "over_sdk_ms": round(statistics.median(over_sdk), 1),
+                    "over_sdk_min_ms": round(min(over_sdk), 1),
+                    # CPU time of this process from the SDK's import to the answer: what a busy
+                    # machine disturbs least (moto's time to answer is not in it).
+                    "over_sdk_cpu_ms": round(cpu, 1),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

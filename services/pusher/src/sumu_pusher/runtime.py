@@ -94,6 +94,7 @@ class PusherRuntime:
             max_pool_connections=settings.concurrency,
             connect_timeout=5,
             read_timeout=10,
+            http_session_cls=sdk.SharedTLSContextSession,
         )
         # Management API: botocore retries off (total_max_attempts=1); management_api.py owns
         # them. The pool matches the concurrency so every post holding a slot has a socket.
@@ -102,6 +103,7 @@ class PusherRuntime:
             max_pool_connections=settings.concurrency,
             connect_timeout=settings.post_timeout_s,
             read_timeout=settings.post_timeout_s,
+            http_session_cls=sdk.SharedTLSContextSession,
         )
         dynamodb = await self._clients.enter_async_context(
             session.create_client("dynamodb", config=aws_config)

@@ -12,15 +12,32 @@ extension point) knows its services instead of listing them, and reads ``endpoin
 copy trimmed to the partitions and those services (16 KB), generated from the installed botocore
 (``python -m sumu_pusher.sdk``; a test fails when they drift). One loader is shared by every
 session of the process, and ``preload()`` fills it at import, in Lambda's init phase.
+
+TLS: aiobotocore builds a verifying TLS context (loading the CA bundle, ~150 certificates) for
+every client's connection pool, on its first request; ``SharedTLSContextSession`` builds it once
+per process, at import, and every pool shares it (an ``ssl.SSLContext`` is meant to be shared).
+
+Credentials: Lambda puts the execution role's in ``AWS_ACCESS_KEY_ID`` /
+``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, which is what botocore's chain would pick
+first. Building that chain also builds its instance-metadata provider, whose URL check compiles
+a large regular expression (~20 ms) for a provider Lambda never uses, so the session is given
+the environment's credentials directly, exactly as botocore's ``EnvProvider`` reads them; only
+without them (or with an expiry, which needs the refreshing provider) does the chain run.
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
 """
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import sys
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 from botocore.loaders import Loader
 
@@ -48,6 +65,24 @@ class ServiceDataLoader(Loader):  # type: ignore[misc]  # botocore is untyped
 _loader = ServiceDataLoader()
 
 
+class SharedTLSContextSession(AIOHTTPSession):  # type: ignore[misc]
+    """aiobotocore's HTTP session, verifying with one TLS context per process (AioConfig's
+    ``http_session_cls``). A client certificate would be loaded into the context, so a session
+    with one keeps a context of its own."""
+
+    def _build_verify_context(self) -> ssl.SSLContext:
+        if self._cert_file or not self._verify:
+            context: ssl.SSLContext = super()._build_verify_context()
+            return context
+        return _shared_verify_context(self._verify)
+
+
+@cache
+def _shared_verify_context(verify: bool | str) -> ssl.SSLContext:
+    context: ssl.SSLContext = AIOHTTPSession(verify=verify)._build_verify_context()
+    return context
+
+
 def preload() -> None:
     """Read every data file the clients' construction reads, into the shared loader."""
     for service in SERVICES:
@@ -55,13 +90,29 @@ def preload() -> None:
         _loader.load_service_model(service, "endpoint-rule-set-1")
     for name in _PRELOADED_FILES:
         _loader.load_data(name)
+    _shared_verify_context(True)
 
 
 def new_session() -> AioSession:
     """An aiobotocore session (one per thread: sessions are not thread-safe) on the loader."""
     session = get_session()
     session.register_component("data_loader", _loader)
+    credentials = environment_credentials(os.environ)
+    if credentials is not None:
+        session.set_credentials(*credentials)
     return session
+
+
+def environment_credentials(
+    environ: Mapping[str, str],
+) -> tuple[str, str, str | None, str | None] | None:
+    """(key, secret, token, account id) as botocore's EnvProvider reads them, when static."""
+    key = environ.get("AWS_ACCESS_KEY_ID", "")
+    secret = environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if not key or not secret or environ.get("AWS_CREDENTIAL_EXPIRATION"):
+        return None
+    token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN") or None
+    return key, secret, token, environ.get("AWS_ACCOUNT_ID") or None
 
 
 def trimmed_endpoints(endpoints: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 
 import pytest
 from aiobotocore.session import get_session
@@ -48,3 +49,48 @@ def test_the_loader_knows_only_the_pusher_services():
         "dynamodb",
         "sqs",
     ]
+
+
+def test_static_environment_credentials_are_read_like_botocores_env_provider():
+    environ = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+    assert sdk.environment_credentials(environ) == ("k", "s", "t", None)
+    assert sdk.environment_credentials({**environ, "AWS_ACCOUNT_ID": "1"}) == ("k", "s", "t", "1")
+    legacy = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SECURITY_TOKEN": "x"}
+    assert sdk.environment_credentials(legacy) == ("k", "s", "x", None)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"AWS_ACCESS_KEY_ID": "k"},
+        # Expiring credentials need botocore's refreshing provider: the chain handles them.
+        {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_CREDENTIAL_EXPIRATION": "x"},
+    ],
+)
+def test_without_static_environment_credentials_botocores_chain_decides(environ):
+    assert sdk.environment_credentials(environ) is None
+
+
+def test_a_session_carries_the_environments_credentials(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_SECURITY_TOKEN", raising=False)
+    credentials = asyncio.run(sdk.new_session().get_credentials())
+    assert (credentials.access_key, credentials.secret_key, credentials.token) == (
+        "key",
+        "secret",
+        None,
+    )
+
+
+def test_verifying_http_sessions_share_one_tls_context():
+    first = sdk.SharedTLSContextSession(verify=True)._build_verify_context()
+    second = sdk.SharedTLSContextSession(verify=True)._build_verify_context()
+    assert first is second
+    assert (first.check_hostname, first.verify_mode) == (True, ssl.CERT_REQUIRED)
+    assert first.cert_store_stats()["x509_ca"] > 0
+    unverified = sdk.SharedTLSContextSession(verify=False)._build_verify_context()
+    assert unverified is not first
+    assert unverified.verify_mode == ssl.CERT_NONE
