@@ -22,6 +22,7 @@ from sumu_local.conformance.report import Case, CaseFailed
 from sumu_local.conformance.runtime import Outcome
 from sumu_local.conformance.suite import Context, Suite, bounded
 from sumu_local.gateway.authorizer import verdict_from_exception, verdict_from_response
+from sumu_local.stack.functions import FunctionError
 
 README = "services/authorizer/README.md"
 
@@ -194,6 +195,33 @@ def unreachable_keys(context: Context) -> None:
         keys.publish(context.state["key"])
 
 
+def unconfigured_fails_closed(context: Context) -> None:
+    """Without JWT_ISSUER and JWT_AUTHORIZED_AUDIENCES any token the keys sign would pass,
+    whoever issued it and for whichever application: the function must refuse, not allow."""
+    variables = {
+        name: value
+        for name, value in context.variables.items()
+        if name
+        not in ("JWT_ISSUER", "JWT_AUTHORIZED_AUDIENCES", "JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE")
+    }
+    try:
+        unconfigured = context.start_another(variables)
+    except FunctionError:
+        return  # refusing to start is failing closed: API Gateway answers 500, nobody gets in
+    try:
+        token = jose.sign(
+            context.state["key"], _claims(context, iss="https://anyone.example/", aud="any-app")
+        )
+        outcome = unconfigured.invoke(authorizer_event(token))
+        status = _status(outcome)
+        require(
+            status != 200,
+            f"with neither JWT_ISSUER nor JWT_AUTHORIZED_AUDIENCES, a token from any issuer for any audience was allowed: {outcome.describe()}",
+        )
+    finally:
+        unconfigured.close()
+
+
 _VIOLATIONS = (
     "expired",
     "not yet valid",
@@ -335,6 +363,11 @@ SUITE = Suite(
             "jwks-unreachable-fails-closed",
             f"{README}: a failed key fetch denies, within API Gateway's timeout",
             unreachable_keys,
+        ),
+        _case(
+            "unconfigured-fails-closed",
+            f"{README}: JWT_ISSUER or JWT_AUTHORIZED_AUDIENCES required; without them nobody gets in",
+            unconfigured_fails_closed,
         ),
         _case(
             "property-any-broken-rule-denied",

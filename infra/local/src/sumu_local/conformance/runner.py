@@ -61,7 +61,7 @@ def _run_suite(
             for case in suite.cases
         ]
     results: list[CaseResult] = []
-    context = Context(environment, function)
+    context = Context(environment, function, suite.service, config, variables, log)
     try:
         suite.setup(context)
         for case in suite.cases:

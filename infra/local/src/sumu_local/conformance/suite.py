@@ -5,20 +5,30 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from hypothesis import HealthCheck, Phase, settings
 
 from sumu_local.conformance.environment import Environment
 from sumu_local.conformance.report import Case
-from sumu_local.conformance.runtime import FunctionUnderTest, Outcome
+from sumu_local.conformance.runtime import FunctionUnderTest, Outcome, start_function
+from sumu_local.stack.config import StackConfig
 
 
 @dataclass
 class Context:
     environment: Environment
     function: FunctionUnderTest
+    service: str
+    config: StackConfig
+    variables: dict[str, str]
+    log: TextIO
     state: dict[str, Any] = field(default_factory=dict)
+
+    def start_another(self, variables: dict[str, str]) -> FunctionUnderTest:
+        """A second, cold instance of the implementation with other variables; the caller
+        closes it. Raises FunctionError when it does not start."""
+        return start_function(self.config, self.service, variables, self.log)
 
     def invoke(self, event: Any) -> Outcome:
         return self.function.invoke(event)
