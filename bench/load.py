@@ -51,20 +51,31 @@ from websockets.asyncio.client import ClientConnection, connect
 # long invocation is not redelivered while it runs.
 # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
 LOAD_SUMU_TOML_TEMPLATE = """
+[stack]
+functions = "{functions}"
+
 [timeouts]
 pusher_timeout_seconds = {pusher_timeout}
 visibility_timeout_seconds = {visibility}
 idle_timeout_seconds = 3600
 sqs_wait_seconds = 1
+sqs_pollers = {sqs_pollers}
 
 [environment]
 PUSHER_CONCURRENCY = "128"
 """
 
 
-def load_sumu_toml(pusher_timeout_seconds: int = 120) -> str:
+def load_sumu_toml(
+    pusher_timeout_seconds: int = 120, functions: str = "process", sqs_pollers: int = 2
+) -> str:
+    """``functions``: "process" (each function in processes of its own, the default) or
+    "inprocess" (0.1's design: every handler imported into the stack's process)."""
     return LOAD_SUMU_TOML_TEMPLATE.format(
-        pusher_timeout=pusher_timeout_seconds, visibility=pusher_timeout_seconds + 30
+        pusher_timeout=pusher_timeout_seconds,
+        visibility=pusher_timeout_seconds + 30,
+        functions=functions,
+        sqs_pollers=sqs_pollers,
     )
 
 
@@ -480,6 +491,15 @@ def main() -> int:
     parser.add_argument(
         "--pusher-timeout", type=int, default=120, help="the pusher's Lambda timeout, seconds"
     )
+    parser.add_argument(
+        "--functions",
+        choices=("process", "inprocess"),
+        default="process",
+        help="functions in processes of their own (default) or 0.1's in-process handlers",
+    )
+    parser.add_argument(
+        "--sqs-pollers", type=int, default=2, help="notifications-queue batches in flight"
+    )
     parser.add_argument("--report", type=Path, default=Path("load-report.json"))
     parser.add_argument("--workdir", type=Path, help="keep the stack's directory and log here")
     args = parser.parse_args()
@@ -502,7 +522,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temporary:
         workdir = args.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
-        process, manifest = start_sumu_up(workdir, load_sumu_toml(args.pusher_timeout))
+        process, manifest = start_sumu_up(
+            workdir, load_sumu_toml(args.pusher_timeout, args.functions, args.sqs_pollers)
+        )
         try:
             report = asyncio.run(run_load(manifest, options))
         finally:

@@ -1,23 +1,49 @@
-"""moto in server mode, in this process.
+"""moto in server mode: in a process of its own (``sumu up``), or in this process.
 
-moto runs as a ``ThreadedMotoServer`` (a werkzeug server in a thread) rather than as a child
-process: one process means one Ctrl-C stops everything and nothing is left running when the
-stack dies; the handlers still reach it over HTTP, exactly as they reach AWS. moto keeps its
-state in module globals, so two stacks in one process (tests) share it: give them different
-stages so their resource names differ.
+``sumu up`` runs moto as a child process: it answers every AWS call of the stack's functions,
+event sources and backends, and in the stack's own process its request threads took most of
+the interpreter lock the gateway needs to move frames (measured: two thirds of the stack
+process's samples during a broadcast). The child is in its own process group (Ctrl-C reaches
+the stack, which still needs moto to run every ``$disconnect``, and then stops it) and exits
+when its parent is gone, so nothing outlives a crashed stack.
+
+``start_moto`` keeps 0.1's design, a ``ThreadedMotoServer`` in this process, for
+``[stack] functions = "inprocess"`` and for embedders. There moto keeps its state in module
+globals, so two stacks in one process share it: give them different stages.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from moto.server import ThreadedMotoServer
 
 from sumu_local import moto_fastpath
 
+START_SECONDS = 60.0
+STOP_SECONDS = 5.0
+PARENT_CHECK_SECONDS = 1.0
+
+
+class MotoServer(Protocol):
+    @property
+    def endpoint_url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
 
 @dataclass
 class MotoProcess:
+    """moto in a thread of this process."""
+
     server: ThreadedMotoServer
     endpoint_url: str
 
@@ -25,8 +51,61 @@ class MotoProcess:
         self.server.stop()
 
 
+@dataclass
+class MotoChild:
+    """moto in a child process."""
+
+    process: subprocess.Popen[bytes]
+    endpoint_url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_SECONDS)
+
+
 def start_moto(host: str, port: int) -> MotoProcess:
     moto_fastpath.install()  # Query reads one partition, not the whole table
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return MotoProcess(server=server, endpoint_url=f"http://{host}:{port}")
+
+
+def start_moto_process(host: str, port: int) -> MotoChild:
+    """moto in a child process; returns once it accepts connections."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sumu_local.stack.moto_server", host, str(port), str(os.getpid())],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto exited with status {process.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return MotoChild(process=process, endpoint_url=f"http://{host}:{port}")
+        except OSError:
+            time.sleep(0.05)
+    MotoChild(process=process, endpoint_url="").stop()
+    raise RuntimeError(f"moto did not accept connections on {host}:{port} in {START_SECONDS:.0f} s")
+
+
+def _serve(host: str, port: int, parent_pid: int) -> None:
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    server = start_moto(host, port)
+    # A stack killed with SIGKILL cannot stop its moto: notice the parent is gone instead.
+    while not stopping.wait(PARENT_CHECK_SECONDS):
+        if os.getppid() != parent_pid:
+            break
+    server.stop()
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -28,7 +28,7 @@ from sumu_local.stack.manifest import (
     StackManifest,
     process_is_alive,
 )
-from sumu_local.stack.moto_server import MotoProcess, start_moto
+from sumu_local.stack.moto_server import MotoServer, start_moto, start_moto_process
 from sumu_local.stack.resources import StackResources, create_resources
 from sumu_local.stack.sources import (
     ServiceDeletions,
@@ -55,7 +55,7 @@ class LocalStack:
     config: StackConfig
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
-    _moto: MotoProcess | None = None
+    _moto: MotoServer | None = None
     _gateway: Gateway | None = None
     _functions: dict[str, Function] = field(default_factory=dict)
     manifest: StackManifest | None = None
@@ -73,8 +73,17 @@ class LocalStack:
         _refuse_a_second_stack(config.state_dir / STACK_FILE)
         port = _resolve_port(config.host, config.port, "--port")
         aws_port = _resolve_port(config.host, config.aws_port, "--aws-port")
-        self._moto = await asyncio.to_thread(start_moto, config.host, aws_port)
-        endpoint = self._moto.endpoint_url
+        # 0.1's design keeps moto in this process too; functions in processes of their own get
+        # it in a process of its own (see moto_server).
+        start: Callable[[str, int], MotoServer] = (
+            start_moto if config.function_mode == "inprocess" else start_moto_process
+        )
+        try:
+            moto = await asyncio.to_thread(start, config.host, aws_port)
+        except RuntimeError as error:
+            raise StackError(f"--aws-port {aws_port}: {error}") from error
+        self._moto = moto
+        endpoint = moto.endpoint_url
         try:
             return await self._start_on(port, endpoint)
         except BaseException:
