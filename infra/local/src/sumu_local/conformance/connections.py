@@ -7,9 +7,11 @@ JSON -> ``$default``), and the integration's ``body`` is what the client receive
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import aiohttp
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +29,7 @@ from sumu_local.conformance.events import (
 )
 from sumu_local.conformance.report import Case, CaseFailed
 from sumu_local.conformance.suite import Context, Suite, bounded
+from sumu_local.gateway import Gateway, GatewayConfig
 
 README = "services/connections/README.md"
 ROUTES = ("ping", "send", "publish")
@@ -323,6 +326,84 @@ def any_valid_frame(context: Context) -> None:
     check()
 
 
+GATEWAY_SECONDS = 10.0  # per frame and for the $disconnect: every wait is bounded
+
+
+def through_gateway(context: Context) -> None:
+    """The same function behind the local API Gateway emulator, a real WebSocket client: what
+    a client sees when the integration's answers go through API Gateway's rules."""
+    asyncio.run(asyncio.wait_for(_through_gateway(context), 4 * GATEWAY_SECONDS))
+
+
+async def _through_gateway(context: Context) -> None:
+    environment, function, user = context.environment, context.function, context.unique("user")
+
+    def integration(event: Any, _: Any) -> Any:
+        outcome = function.invoke(event)
+        if outcome.failed:
+            raise RuntimeError(f"{outcome.error_type}: {outcome.error_message}")
+        return outcome.result
+
+    def allow_user(event: Any, _: Any) -> Any:
+        # The authorizer is not under test here: the query's user is let in.
+        principal = (event.get("queryStringParameters") or {}).get("user")
+        statement = {
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow",
+            "Resource": event["methodArn"],
+        }
+        return {
+            "principalId": principal,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+        }
+
+    routes = dict.fromkeys(("$connect", "$disconnect", "$default", *ROUTES), integration)
+    gateway = Gateway(
+        GatewayConfig(
+            routes=routes, authorizer=allow_user, identity_sources=(), port=0, stage="conformance"
+        )
+    )
+    await gateway.start()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(
+                f"{gateway.websocket_url}?user={user}",
+                timeout=aiohttp.ClientWSTimeout(ws_close=GATEWAY_SECONDS),
+            ) as socket,
+        ):
+            (connection_id,) = gateway.connection_ids()
+            stored = await asyncio.to_thread(environment.get_connection, user, connection_id)
+            require(
+                stored is not None, "connected through the gateway, but no record is in the table"
+            )
+            for body, expected in (
+                ('{"action": "ping"}', "pong"),
+                ('{"action": "send", "message": {"via": "gateway"}}', "ack"),
+                ("not json", "error"),
+            ):
+                await socket.send_str(body)
+                frame = await socket.receive_json(timeout=GATEWAY_SECONDS)
+                require_valid("server-frame", frame, f"the frame answering {body!r} on the socket")
+                require(
+                    frame.get("type") == expected,
+                    f"{body!r} on the socket: got {short(frame)}, expected {expected}",
+                )
+        for _ in range(int(GATEWAY_SECONDS / 0.1)):
+            if await asyncio.to_thread(environment.get_connection, user, connection_id) is None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise CaseFailed("the client closed its socket, but its record is still in the table")
+        forwarded = await asyncio.to_thread(_forwarded, environment, user)
+        require(
+            [message["body"] for message in forwarded] == [{"via": "gateway"}],
+            f"backends got {short(forwarded)}",
+        )
+    finally:
+        await gateway.stop()
+
+
 def _case(name: str, rule: str, run: Any) -> Case:
     return Case(f"connections.{name}", rule, run)
 
@@ -369,6 +450,11 @@ SUITE = Suite(
             "send-without-principal-refused",
             f"user-message user_id required; {README}: unauthorized",
             unauthenticated_send,
+        ),
+        _case(
+            "through-gateway",
+            "DESIGN.md 4: through the gateway a client connects, gets its frames on its socket, and its close deletes the record",
+            through_gateway,
         ),
         _case(
             "property-any-valid-frame-answered",
