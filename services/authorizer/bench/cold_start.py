@@ -44,6 +44,8 @@ CHILD_TIMEOUT_SECONDS = 60
 
 COLD_CONTAINER = """
 import sys, time
+if len(sys.argv) > 4:
+    sys.path.insert(0, sys.argv[4])  # an unpacked Lambda zip, as /var/task
 for name in filter(None, sys.argv[3].split(",")):  # what the runtime imported before the handler
     __import__(name)
 started, cpu_started = time.perf_counter(), time.process_time()
@@ -86,9 +88,11 @@ def serve_jwks(document: bytes) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
 
 
-def run_child(code: str, args: list[str], env: dict[str, str]) -> str:
+def run_child(
+    code: str, args: list[str], env: dict[str, str], python: tuple[str, ...] = (sys.executable,)
+) -> str:
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [*python, "-c", code, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -106,16 +110,56 @@ def startup_ms(env: dict[str, str], runs: int) -> float:
     return statistics.median(samples)
 
 
-def cold_runs(env: dict[str, str], token: str, runs: int, preload: str) -> dict[str, float]:
-    arguments = [token, METHOD_ARN, preload]
-    samples = [json.loads(run_child(COLD_CONTAINER, arguments, env)) for _ in range(runs)]
+def cold_runs(
+    env: dict[str, str],
+    token: str,
+    runs: int,
+    preload: str,
+    *,
+    code_dir: str | None = None,
+    python: tuple[str, ...] = (sys.executable,),
+) -> dict[str, float]:
+    arguments = [token, METHOD_ARN, preload, *([code_dir] if code_dir else [])]
+    samples = [json.loads(run_child(COLD_CONTAINER, arguments, env, python)) for _ in range(runs)]
     return {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
+
+
+def zip_runs(
+    zip_path: Path, python: str, env: dict[str, str], token: str, runs: int
+) -> dict[str, dict[str, float]]:
+    """The Lambda zip itself, with the bytecode it ships: ``-I -B -S`` so nothing but the zip
+    provides packages and nothing is written beside it (Lambda's /var/task is read-only)."""
+    interpreter = (python, "-I", "-B", "-S")
+    version = run_child("import sys; print(sys.version.split()[0])", [], env, interpreter).strip()
+    with tempfile.TemporaryDirectory(prefix="sumu-authorizer-zip-") as task:
+        shutil.unpack_archive(zip_path, task, "zip")
+        return {
+            f"Lambda zip on Python {version}{label}": cold_runs(
+                env, token, runs, preload, code_dir=task, python=interpreter
+            )
+            for label, preload in (
+                ("", ""),
+                (", after the runtime's imports", LAMBDA_RUNTIME_IMPORTS),
+            )
+        }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per case")
-    runs = max(1, min(parser.parse_args().runs, 100))
+    parser.add_argument(
+        "--zip",
+        type=Path,
+        help="also run this built Lambda zip (tools/lambda_zip.py build), unpacked, with --python",
+    )
+    pyenv = sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))
+    parser.add_argument(
+        "--python",
+        default=str(pyenv[-1]) if pyenv else "python3.12",
+        help="Lambda's Python, for --zip (default: pyenv's 3.12)",
+    )
+    arguments = parser.parse_args()
+    runs = max(1, min(arguments.runs, 100))
 
     key = RSAKey.generate_key(2048, parameters={"kid": "bench-rsa"})
     server, jwks_url = serve_jwks(json.dumps({"keys": [key.as_dict(private=False)]}).encode())
@@ -158,6 +202,8 @@ def main() -> None:
             name: cold_runs(env, token, runs, preload) for name, (env, preload) in cases.items()
         }
         startup = startup_ms(with_pyc, runs)
+        if arguments.zip:
+            results |= zip_runs(arguments.zip, arguments.python, base, token, runs)
     server.shutdown()
 
     print(f"sumu-authorizer cold start, median of {runs} fresh interpreters (ms, wall / CPU)")
