@@ -13,7 +13,7 @@ import boto3
 import pytest
 from sumu_contracts import validate
 from sumu_presence.aws import DynamoConnectionsTable, QueuePublisher, TopicPublisher
-from sumu_presence.handler import Runtime, container_runtime
+from sumu_presence.handler import Runtime, container_clients, container_runtime
 from sumu_presence.settings import Settings
 from sumu_testkit.tables import create_connections_table
 
@@ -201,8 +201,10 @@ def _create_subscribed_topic() -> tuple[str, Destination]:
 def fresh_container() -> Iterator[None]:
     """A cold start: the handler builds its settings and clients again from the environment."""
     container_runtime.cache_clear()
+    container_clients.cache_clear()
     yield
     container_runtime.cache_clear()
+    container_clients.cache_clear()
 
 
 @pytest.fixture

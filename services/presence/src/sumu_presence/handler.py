@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
-from sumu_presence.aws import DynamoConnectionsTable, aws_client, build_publisher
+from sumu_contracts import preload
+
+from sumu_presence.aws import (
+    CALL_MARGIN_MS,
+    AwsClients,
+    ClientOnFirstUse,
+    DynamoConnectionsTable,
+    build_publisher,
+)
 from sumu_presence.logs import log
 from sumu_presence.settings import Settings, SettingsError
 from sumu_presence.stream_records import ParsedBatch, parse_batch
@@ -22,6 +30,10 @@ from sumu_presence.watchdog import (
     PresencePublisher,
     process_changes,
 )
+
+# Init phase (module scope, once per container; provisioned concurrency absorbs it): the
+# presence-event validator is ready before the first record.
+preload("presence-event")
 
 
 class BatchItemFailure(TypedDict):
@@ -47,8 +59,16 @@ def container_runtime() -> Runtime:
     variable fails the invocation (the batch is retried whole, nothing skipped) with a log line.
     """
     settings = Settings.from_env()
-    table = DynamoConnectionsTable(aws_client("dynamodb"), settings.connections_table_name)
-    return Runtime(settings=settings, table=table, publisher=build_publisher(settings))
+    clients = container_clients()
+    table = DynamoConnectionsTable(
+        ClientOnFirstUse(clients, "dynamodb"), settings.connections_table_name
+    )
+    return Runtime(settings=settings, table=table, publisher=build_publisher(settings, clients))
+
+
+@functools.cache
+def container_clients() -> AwsClients:
+    return AwsClients()
 
 
 def handler(event: object, context: object) -> BatchResponse:
@@ -80,7 +100,9 @@ def handle_batch(
             sequence_number=malformed.sequence_number,
             event_id=malformed.event_id,
         )
-    outcome = process_changes(batch.changes, runtime.table, runtime.publisher, remaining_ms)
+    outcome = process_changes(
+        batch.changes, runtime.table, runtime.publisher, remaining_ms, CALL_MARGIN_MS
+    )
     if outcome.failed is not None:
         failed = outcome.failed.change
         log(
@@ -105,7 +127,7 @@ def _log_invocation(
     runtime: Runtime, batch: ParsedBatch, outcome: BatchOutcome, started: float
 ) -> None:
     changes = batch.changes
-    statuses = [event.body.message.status for event in outcome.published]
+    statuses = [event.message.status for event in outcome.published]
     log(
         "INFO",
         "presence batch",

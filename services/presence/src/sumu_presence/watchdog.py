@@ -10,14 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sumu_contracts.models import PresenceEvent, PresenceStatus
-
+from sumu_presence.presence_event import PresenceEvent, PresenceStatus
 from sumu_presence.stream_records import ConnectionChange
 
-# Stop starting new records when less than this is left, so the stream retries the rest from a
-# reported record instead of the whole batch after a timeout. The first record of a batch is
-# always attempted, so a short function timeout still makes progress.
-DEADLINE_MARGIN_MS = 1_000
+# Without a margin from the adapters, one second (tests of the rules alone).
+DEFAULT_CALL_MARGIN_MS = 1_000
 
 
 class ConnectionsTable(Protocol):
@@ -46,8 +43,15 @@ def process_changes(
     table: ConnectionsTable,
     publisher: PresencePublisher,
     remaining_ms: Callable[[], int] | None = None,
+    call_margin_ms: int = DEFAULT_CALL_MARGIN_MS,
 ) -> BatchOutcome:
     """Publish the events of ``changes`` in stream order; stop at the first failure.
+
+    No AWS call (a table query, a publish) starts with less than ``call_margin_ms`` left: the
+    worst case of one call with all its retries (aws.CALL_MARGIN_MS). The record is reported
+    instead and the stream retries from it, rather than the whole batch after a timeout. The
+    first record of a batch is always attempted, so a short function timeout still progresses
+    (a timeout there replays from that record, which is the batch's start anyway).
 
     Lambda retries a stream batch from the lowest sequence number reported in
     ``batchItemFailures`` (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html),
@@ -59,7 +63,11 @@ def process_changes(
     # The last status this batch told consumers per user: a repeat of it is collapsed.
     last_status: dict[str, PresenceStatus] = {}
     for index, change in enumerate(changes):
-        if index > 0 and remaining_ms is not None and remaining_ms() < DEADLINE_MARGIN_MS:
+
+        def no_time_for_a_call(first: bool = index == 0) -> bool:
+            return not first and remaining_ms is not None and remaining_ms() < call_margin_ms
+
+        if no_time_for_a_call():
             outcome.failed = FailedChange(change, "function deadline near; left for the retry")
             return outcome
         try:
@@ -70,8 +78,14 @@ def process_changes(
                 outcome.collapsed += 1
                 continue
             event = PresenceEvent.build(
-                user_id=change.user_id, status=status, timestamp=change.timestamp
+                user_id=change.user_id,
+                status=status,
+                timestamp=change.timestamp,
+                sequence_number=change.sequence_number,
             )
+            if no_time_for_a_call():  # the query above may have used the time the publish needs
+                outcome.failed = FailedChange(change, "function deadline near; left for the retry")
+                return outcome
             publisher.publish(event, deduplication_id=change.sequence_number)
         except Exception as error:  # noqa: BLE001 - any failure is reported, and the stream retries
             outcome.failed = FailedChange(change, f"{type(error).__name__}: {error}")

@@ -33,11 +33,17 @@ def test_connect_sends_online_with_the_record_time_to_the_queue(make_stream, mak
     stream.connect("alice", "c1")
     records = stream.new_records()
     response = handle_batch(stream.lambda_event(records), stream.queue_runtime(queue))
-    # THEN one ONLINE event, stamped with the record's ApproximateCreationDateTime
+    # THEN one ONLINE event, stamped with the record's ApproximateCreationDateTime and carrying
+    # its SequenceNumber (0.2.0: orders events that share a second)
     assert response == {"batchItemFailures": []}
     (event,) = queue.drain()
     timestamp = records[0]["dynamodb"]["ApproximateCreationDateTime"]
-    assert message(event) == {"user_id": "alice", "status": "ONLINE", "timestamp": timestamp}
+    assert message(event) == {
+        "user_id": "alice",
+        "status": "ONLINE",
+        "timestamp": timestamp,
+        "sequence_number": stream.sequence_number(records[0]),
+    }
     assert event["attributes"]["source"]["StringValue"] == "lambda.presence.watchdog"
     assert event["attributes"]["user_id"]["StringValue"] == "alice"
     assert float(event["attributes"]["timestamp"]["StringValue"]) == timestamp
@@ -265,6 +271,18 @@ def test_fifo_queue_groups_by_user_and_drops_a_retried_duplicate(make_stream, ma
     handle_batch(stream.lambda_event(records), runtime)
     # THEN the queue holds the event once
     assert queue.statuses(queue.drain()) == [("alice", "ONLINE")]
+
+
+def test_fifo_queue_takes_a_user_id_that_is_no_valid_group_id(make_stream, make_queue):
+    # GIVEN a FIFO messages queue and a user id with a space, non-ASCII and 200 characters
+    stream, queue = make_stream(), make_queue(fifo=True)
+    user_id = "émilie " + "x" * 193
+    stream.connect(user_id, "c1")
+    # WHEN the watchdog publishes its ONLINE
+    response = handle_batch(stream.lambda_event(stream.new_records()), stream.queue_runtime(queue))
+    # THEN the queue takes it (the group id is the user's hash) and the event names the user
+    assert response == {"batchItemFailures": []}
+    assert queue.statuses(queue.drain()) == [(user_id, "ONLINE")]
 
 
 def test_missing_settings_fail_the_invocation_with_the_variable_name(

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from hypothesis import given
 from hypothesis import strategies as st
 from sumu_contracts import validate
-from sumu_contracts.models import PresenceEvent
 from sumu_presence.handler import Runtime, handle_batch
+from sumu_presence.presence_event import PresenceEvent
 from sumu_presence.settings import Settings
 from sumu_presence.stream_records import ChangeKind, ConnectionChange
 from sumu_presence.watchdog import process_changes
@@ -36,7 +36,7 @@ class FakePublisher:
 
     def publish(self, event: PresenceEvent, *, deduplication_id: str) -> None:
         validate("presence-event", event.to_json_dict())
-        message = event.body.message
+        message = event.message
         if message.user_id in self.failing_users:
             raise RuntimeError("publish refused")
         self.sent.append((message.user_id, message.status, message.timestamp))
