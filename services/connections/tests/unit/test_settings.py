@@ -4,6 +4,8 @@ import importlib
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sumu_connections import logs
 from sumu_connections.settings import DEFAULT_CONNECTION_TTL_SECONDS, SettingsError, load_settings
 
@@ -120,3 +122,16 @@ def test_any_lambda_log_level_imports_the_logs_module(
     assert reloaded.logger.level == expected
     monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL")
     importlib.reload(logs)
+
+
+@given(seconds=st.integers(min_value=-(10**6), max_value=10**7), allow=st.booleans())
+def test_the_ttl_rule_for_any_value(seconds, allow):
+    environ = {"CONNECTIONS_TABLE_NAME": "t", "CONNECTION_TTL_SECONDS": str(seconds)}
+    if allow:
+        environ["CONNECTION_TTL_ALLOW_SHORT"] = "true"
+    accepted = seconds >= 7200 or (allow and seconds > 0)
+    if accepted:
+        assert load_settings(environ).connection_ttl_seconds == seconds
+    else:
+        with pytest.raises(SettingsError, match="CONNECTION_TTL_SECONDS"):
+            load_settings(environ)

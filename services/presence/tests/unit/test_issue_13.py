@@ -161,3 +161,17 @@ def test_a_sequence_number_that_is_not_digits_is_left_out_not_fatal() -> None:
     response = handle_batch(stream_event(("INSERT", "alice", "shard-1/7")), runtime)
     assert response == {"batchItemFailures": []}
     assert "sequence_number" not in publisher.published[0].to_json_dict()["body"]["message"]
+
+
+@given(sequence_number=st.text(min_size=1, max_size=60) | st.from_regex(r"\A[0-9]{1,40}\Z"))
+def test_any_sequence_number_gives_a_valid_event_or_none_at_all(sequence_number: str) -> None:
+    # GIVEN a record with any SequenceNumber WHEN it is handled THEN it is never a failure, and
+    # the event carries the number exactly when it is a string of digits
+    publisher = CountingPublisher()
+    runtime = Runtime(Settings("t", "queue", "q"), CountingTable(), publisher)
+    response = handle_batch(stream_event(("INSERT", "alice", sequence_number)), runtime)
+    assert response == {"batchItemFailures": []}
+    [published] = publisher.published
+    validate("presence-event", published.to_json_dict())
+    digits = re.fullmatch(r"[0-9]{1,40}", sequence_number) is not None
+    assert (published.message.sequence_number == sequence_number) is digits
