@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import resource
 import statistics
@@ -124,6 +125,9 @@ class LoadReport:
     stack_rss_mb: float
     stack_peak_rss_mb: float
     queue_depths: dict[str, int]
+    # CPU seconds used since start-up by the stack's process and its children (moto, each
+    # function's environments): where the machine's time went.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     lost_examples: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -183,6 +187,36 @@ def rss_mb(pid: int) -> tuple[float, float]:
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0]) / 1024
     return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
+def cpu_seconds_by_role(stack_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of the stack process, its moto and its functions' processes
+    (summed per function), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text("ascii").rsplit(")", 1)[1].split()
+            parent, used = int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+            if int(entry.name) == stack_pid:
+                totals["stack"] = totals.get("stack", 0.0) + used
+            elif parent == stack_pid:
+                role = _role(entry)
+                totals[role] = totals.get(role, 0.0) + used
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+    return {role: round(seconds, 1) for role, seconds in sorted(totals.items())}
+
+
+def _role(process: Path) -> str:
+    if b"moto_server" in (process / "cmdline").read_bytes():
+        return "moto"
+    for variable in (process / "environ").read_bytes().split(b"\0"):
+        if variable.startswith(b"AWS_LAMBDA_FUNCTION_NAME="):
+            return "function " + variable.split(b"=", 1)[1].decode()
+    return "other"
 
 
 def aws(manifest: StackManifest, service: str) -> Any:
@@ -379,6 +413,7 @@ async def run_load(manifest: StackManifest, options: LoadOptions) -> LoadReport:
         await drain(sent, clients, options.drain_seconds)
         held_to_end = len(clients.sockets) - len(clients.dropped)
         rss, peak = rss_mb(manifest.pid)
+        cpu = cpu_seconds_by_role(manifest.pid)
         expected = list(expected_pairs(sent, clients.dropped))
         expected_set = set(expected)
         delivered = sum(1 for pair in expected if pair in clients.received)
@@ -429,6 +464,7 @@ async def run_load(manifest: StackManifest, options: LoadOptions) -> LoadReport:
             stack_rss_mb=round(rss, 1),
             stack_peak_rss_mb=round(peak, 1),
             queue_depths=await asyncio.to_thread(queue_depths, manifest),
+            cpu_seconds=cpu,
             lost_examples=[
                 {"connection": index, "notification": notification_id, **_describe(sent, pair)}
                 for pair in lost_pairs[:10]
@@ -473,6 +509,10 @@ def print_table(report: LoadReport) -> None:
             for kind, (p50, p99) in report.latency_p50_p99_ms_by_kind.items()
         ),
         ("stack RSS / peak MB", f"{report.stack_rss_mb} / {report.stack_peak_rss_mb}"),
+        (
+            "CPU seconds by process",
+            ", ".join(f"{role} {seconds}" for role, seconds in report.cpu_seconds.items()),
+        ),
         ("left in queues / DLQs", ", ".join(f"{k} {v}" for k, v in report.queue_depths.items())),
     ]
     width = max(len(name) for name, _ in rows)
