@@ -41,7 +41,8 @@ from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
 from botocore.loaders import Loader
 
-# The services the pusher calls, and their endpoint prefixes in endpoints.json.
+# The services the pusher calls, and their endpoint prefixes in endpoints.json. A client for any
+# other service fails with UnknownServiceError until it is added here (and the data regenerated).
 SERVICES = ("apigatewaymanagementapi", "dynamodb", "sqs")
 ENDPOINT_PREFIXES = ("dynamodb", "execute-api", "sqs")
 DATA_DIR = Path(__file__).parent / "botocore_data"
