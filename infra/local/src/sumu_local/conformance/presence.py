@@ -22,6 +22,7 @@ from sumu_local.conformance.events import created_at, sequence_number, stream_re
 from sumu_local.conformance.report import Case, CaseFailed
 from sumu_local.conformance.runtime import Outcome
 from sumu_local.conformance.suite import Context, Suite, bounded
+from sumu_local.stack.functions import FunctionError
 
 README = "services/presence/README.md"
 SOURCE = "lambda.presence.watchdog"
@@ -76,10 +77,11 @@ def _deliver(context: Context, records: list[dict[str, Any]]) -> None:
     )
 
 
-def _events(environment: Environment, users: set[str]) -> list[Event]:
-    """The presence events of these users now on the messages queue, validated, by timestamp."""
+def _events(environment: Environment, users: set[str], queue_url: str | None = None) -> list[Event]:
+    """The presence events of these users now on the messages queue (or another queue),
+    validated, by timestamp."""
     events: list[Event] = []
-    for message in environment.drain(environment.messages_queue_url):
+    for message in environment.drain(queue_url or environment.messages_queue_url):
         if attribute(message, "source") != SOURCE or attribute(message, "user_id") not in users:
             continue
         event = as_contract_message(message)
@@ -250,6 +252,35 @@ def read_failure_reported(context: Context) -> None:
     _expect(environment, {user}, [(user, "OFFLINE", created_at(remove))], "the retried REMOVE")
 
 
+def topic_source(context: Context) -> None:
+    environment = context.environment
+    try:
+        on_topic = context.start_another({**context.variables, "PRESENCE_SOURCE": "topic"})
+    except FunctionError as error:
+        raise CaseFailed(
+            f"with PRESENCE_SOURCE=topic the function did not start: {error}"
+        ) from None
+    try:
+        devices, user, phone = Devices(context), context.unique("user"), context.unique("phone")
+        # An ONLINE only: this case is about where events go, the OFFLINE rules have their own.
+        connect = devices.connect(user, phone)
+        outcome = on_topic.invoke({"Records": [connect]})
+        failed = _failed_sequence_numbers(outcome)
+        require(failed is not None and not failed, f"reported failed: {outcome.describe()}")
+    finally:
+        on_topic.close()
+    got = _events(environment, {user}, environment.topic_capture_queue_url)
+    expected = [(user, "ONLINE", created_at(connect))]
+    require(
+        got == expected,
+        f"on the messages topic: events {_describe(got)}, expected {_describe(expected)}",
+    )
+    require(
+        not _events(environment, {user}),
+        "with PRESENCE_SOURCE=topic, events also went to the queue",
+    )
+
+
 _steps = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2)), min_size=2, max_size=8)
 
 
@@ -321,6 +352,11 @@ SUITE = Suite(
             "read-failure-reported",
             f"{README}: a failed table read is reported; nothing decided, nothing lost",
             read_failure_reported,
+        ),
+        _case(
+            "topic-source",
+            "DESIGN.md 3: PRESENCE_SOURCE=topic publishes the presence-events to MESSAGES_TOPIC_ARN",
+            topic_source,
         ),
         _case(
             "property-multi-device-churn",
