@@ -29,9 +29,11 @@ class LoopbackServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        # shutdown() waits for serve_forever to acknowledge: only ask a server that is serving.
+        if self._thread.is_alive():
+            self.httpd.shutdown()
+            self._thread.join(5)
         self.httpd.server_close()
-        self._thread.join(5)
 
 
 class QuietHandler(BaseHTTPRequestHandler):
