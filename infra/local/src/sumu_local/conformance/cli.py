@@ -47,7 +47,11 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"# {service}: {implementation}", file=out)
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
-        results = run_conformance(services, config, out, log)
+        try:
+            results = run_conformance(services, config, out, log)
+        except OSError as error:  # a port, a file: the environment itself could not start
+            print(f"sumu conformance: cannot start the environment: {error}", file=sys.stderr)
+            return 2
     seconds = time.monotonic() - started
     print(summary(results, seconds), file=out)
     print(f"# the functions' output: {log_path}", file=out)

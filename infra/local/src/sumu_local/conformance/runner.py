@@ -53,9 +53,10 @@ def _run_suite(
         # sumu.toml's [environment] first: the kit's own variables point at its environment.
         variables = {**config.environment, **environment.function_environment()}
         function = start_function(config, suite.service, variables, log)
-    except FunctionError as error:
+    except Exception as error:  # noqa: BLE001 - any start failure fails every case, named
         # Every case fails: an implementation that cannot start honours no rule.
-        observation = f"the function did not start: {error.error_type}: {error.message[:300]}"
+        kind = error.error_type if isinstance(error, FunctionError) else type(error).__name__
+        observation = f"the function did not start: {kind}: {str(error)[:300]}"
         return [
             _emit(CaseResult(suite.service, case.id, case.rule, "FAIL", observation, 0.0), out)
             for case in suite.cases
