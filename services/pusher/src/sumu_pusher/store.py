@@ -138,7 +138,12 @@ class ConnectionsTable:
         outcome = PruneOutcome()
 
         async def delete_if_old(connection: Connection) -> None:
-            if await self._delete_if_connected_before(connection, cutoff_ms):
+            try:
+                deleted = await self._delete_if_connected_before(connection, cutoff_ms)
+            except Exception:  # noqa: BLE001 - one item's failure stays its own (TTL later)
+                outcome.left += 1
+                return
+            if deleted:
                 outcome.deleted += 1
             else:
                 outcome.skipped.append(connection.connection_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from botocore.exceptions import ClientError
 from sumu_pusher.settings import RetryPolicy
 from sumu_pusher.store import MAX_SCAN_SEGMENTS, ConnectionsTable, scan_segments_for
 from sumu_pusher.targets import Connection
@@ -65,3 +66,37 @@ def test_a_scan_replaces_queries_only_for_many_users_and_a_small_table():
     assert not cheaper(10, 5)  # few users: always Queries
     assert cheaper(500, 1_000)  # 500 read units of Queries vs ~61 of Scan
     assert not cheaper(500, 1_000_000)  # a big table: Queries
+
+
+class ConditionalTable:
+    """Answers DeleteItem: ConditionalCheckFailed for "young", a 500 for "broken", else OK."""
+
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    async def delete_item(self, **parameters):
+        connection_id = parameters["Key"]["connection_id"]["S"]
+        assert parameters["ConditionExpression"] == "attribute_not_exists(#t) OR #t < :cutoff"
+        if connection_id in {"young", "broken"}:
+            code = "ConditionalCheckFailedException" if connection_id == "young" else "Internal"
+            raise ClientError({"Error": {"Code": code}}, "DeleteItem")
+        self.deleted.append(connection_id)
+
+    async def batch_write_item(self, RequestItems):
+        [requests] = RequestItems.values()
+        self.deleted.extend(r["DeleteRequest"]["Key"]["connection_id"]["S"] for r in requests)
+        return {"UnprocessedItems": {}}
+
+
+def test_a_prune_keeps_young_records_and_isolates_a_failing_delete():
+    client = ConditionalTable()
+    table = ConnectionsTable(client, "t")
+    gone = [
+        Connection("u", "old", 1_000),  # old at lookup: BatchWriteItem
+        Connection("u", "young", 9_000),  # young at lookup: conditional, refused
+        Connection("u", "broken", 9_000),  # conditional, fails for another reason
+        Connection("u", "unknown", None),  # no connected_at: conditional, deleted
+    ]
+    outcome = asyncio.run(table.prune(gone, cutoff_ms=5_000))
+    assert (outcome.deleted, outcome.skipped, outcome.left) == (2, ["young"], 1)
+    assert sorted(client.deleted) == ["old", "unknown"]
