@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal
 
-if TYPE_CHECKING:
-    from sumu_contracts.models import ErrorCode
+# The server-frame contract's error codes (its definitions/error/properties/code enum; a unit
+# test keeps the two equal). Spelled out here so the service needs no pydantic models.
+ErrorCode = Literal[
+    "invalid_json",
+    "unknown_action",
+    "missing_message",
+    "invalid_frame",
+    "message_too_large",
+    "upstream_unavailable",
+    "internal_error",
+    "unauthorized",
+]
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,13 @@ def test_every_ack_is_a_server_frame(action, message_id, request_id):
     frame = json.loads(server_frames.ack(action, message_id, request_id))
     validate("server-frame", frame)
     assert frame["messageId"] == message_id
+
+
+def test_the_error_codes_are_the_contracts():
+    from typing import get_args  # noqa: PLC0415
+
+    from sumu_connections.refusal import ErrorCode  # noqa: PLC0415
+    from sumu_contracts import load_schema  # noqa: PLC0415
+
+    enum = load_schema("server-frame")["definitions"]["error"]["properties"]["code"]["enum"]
+    assert list(get_args(ErrorCode)) == enum

@@ -1,3 +1,3 @@
 """sumu-presence: the connections table's DynamoDB stream -> ONLINE / OFFLINE presence events."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
