@@ -123,7 +123,8 @@ def test_reports(tmp_path: Path) -> None:
         CaseResult("pusher", "pusher.b", "rule b", "FAIL", "saw x", 0.2),
         CaseResult("presence", "presence.c", "rule c", "SKIP", "why", 0.0),
     ]
-    assert results[1].line() == "FAIL pusher.b  [rule b]\n     fail: saw x"
+    assert results[1].line() == "FAIL pusher.b  [rule b]  observed: saw x"
+    assert results[2].line() == "SKIP presence.c  [rule c]  why: why"
     assert summary(results, 1.0) == "3 cases: 1 passed, 1 failed, 1 skipped in 1.0 s -> FAILED"
     write_json(tmp_path / "r.json", results, 1.0, {"pusher": "x.handler"})
     document = json.loads((tmp_path / "r.json").read_text())

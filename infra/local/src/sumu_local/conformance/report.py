@@ -39,9 +39,11 @@ class CaseResult:
     seconds: float
 
     def line(self) -> str:
+        """One line per case, whatever the observation holds (greppable, diffable in CI logs)."""
         text = f"{self.status} {self.case}  [{self.rule}]"
         if self.status != "PASS" and self.observation:
-            text += f"\n     {self.status.lower()}: {self.observation}"
+            text += "  " + ("observed" if self.status == "FAIL" else "why") + ": "
+            text += " ".join(self.observation.split())
         return text
 
 
