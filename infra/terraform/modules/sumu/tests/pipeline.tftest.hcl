@@ -168,6 +168,33 @@ run "contracts_pipeline_builds_from_a_full_clone" {
   }
 }
 
+run "infra_pipeline_checks_then_plans" {
+  command = plan
+
+  module {
+    source = "../pipeline"
+  }
+
+  variables {
+    name                 = "sumu-infra-ci"
+    package_path         = "infra/terraform"
+    shared_trigger_paths = ["services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]
+    lambda               = null
+    build_environment    = { PLAN_DIRECTORY = "deploy/prod" }
+    build_policy_arns    = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  }
+
+  assert {
+    condition     = [for s in aws_codepipeline.this.stage : s.name] == ["Source", "Build"] && aws_codebuild_project.build.source[0].buildspec == "infra/terraform/buildspec.yml"
+    error_message = "The infra pipeline runs infra/terraform/buildspec.yml (the checks, then a plan) and deploys nothing."
+  }
+
+  assert {
+    condition     = contains([for v in one(aws_codebuild_project.build.environment).environment_variable : "${v.name}=${v.value}"], "PLAN_DIRECTORY=deploy/prod") && aws_iam_role_policy_attachment.build["arn:aws:iam::aws:policy/ReadOnlyAccess"].role == "sumu-infra-ci-build"
+    error_message = "The build is told what to plan, and its role gets the read access the plan needs."
+  }
+}
+
 run "own_repository_pipeline" {
   command = plan
 
