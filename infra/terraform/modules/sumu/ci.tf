@@ -7,8 +7,7 @@ locals {
   repositories = {
     for name in local.services : name => lookup(var.service_repositories, name, null)
   }
-  # What a package that runs the services' code (the moto check builds their zips; sumu-local
-  # serves them) is triggered by on top of what builds every package.
+  # sumu-local serves the services' handlers: it is also triggered by their code.
   runs_services        = ["services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]
   builds_every_package = ["contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"]
 
@@ -48,7 +47,7 @@ locals {
         repository   = var.github_repository
         buildspec    = null
         lambda       = null
-        shared_paths = local.runs_services
+        shared_paths = local.builds_every_package
         full_clone   = false
         environment  = tomap(var.infra_pipeline.plan_directory == null ? {} : { PLAN_DIRECTORY = var.infra_pipeline.plan_directory })
         policy_arns  = var.infra_pipeline.plan_policy_arns

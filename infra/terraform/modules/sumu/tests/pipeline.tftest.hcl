@@ -178,7 +178,6 @@ run "infra_pipeline_checks_then_plans" {
   variables {
     name                 = "sumu-infra-ci"
     package_path         = "infra/terraform"
-    shared_trigger_paths = ["services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]
     lambda               = null
     build_environment    = { PLAN_DIRECTORY = "deploy/prod" }
     build_policy_arns    = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]

@@ -65,8 +65,8 @@ run "seed_inputs_plan" {
   }
 
   assert {
-    condition     = jsonencode(output.pipelines.infra.trigger_paths) == jsonencode(["infra/terraform/**", "services/**", "contracts/**", "tools/**", "pyproject.toml", "uv.lock", "Makefile"]) && output.pipelines.local.trigger_paths[1] == "services/**" && output.pipelines.infra.deploy_project == null && output.pipelines.contracts.deploy_project == null
-    error_message = "The Terraform and local-stack pipelines also run for the services they build and serve; they release no function."
+    condition     = jsonencode(output.pipelines.infra.trigger_paths) == jsonencode(["infra/terraform/**", "contracts/**", "tools/**", "testing/**", "pyproject.toml", "uv.lock", "Makefile"]) && output.pipelines.local.trigger_paths[1] == "services/**" && output.pipelines.infra.deploy_project == null && output.pipelines.contracts.deploy_project == null
+    error_message = "The local-stack pipeline also runs for the services it serves; neither it nor the Terraform one releases a function."
   }
 
   assert {
