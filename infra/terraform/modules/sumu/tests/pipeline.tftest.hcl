@@ -176,11 +176,11 @@ run "infra_pipeline_checks_then_plans" {
   }
 
   variables {
-    name                 = "sumu-infra-ci"
-    package_path         = "infra/terraform"
-    lambda               = null
-    build_environment    = { PLAN_DIRECTORY = "deploy/prod" }
-    build_policy_arns    = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    name              = "sumu-infra-ci"
+    package_path      = "infra/terraform"
+    lambda            = null
+    build_environment = { PLAN_DIRECTORY = "deploy/prod" }
+    build_policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
   }
 
   assert {
