@@ -26,7 +26,7 @@ from typing import Protocol
 
 from moto.server import ThreadedMotoServer
 
-from sumu_local import moto_fastpath
+from sumu_local import moto_fastpath, moto_sqs_fastpath
 
 START_SECONDS = 60.0
 STOP_SECONDS = 5.0
@@ -70,6 +70,7 @@ class MotoChild:
 
 def start_moto(host: str, port: int) -> MotoProcess:
     moto_fastpath.install()  # Query reads one partition, not the whole table
+    moto_sqs_fastpath.install()  # SendMessage does not count a standard queue's messages
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return MotoProcess(server=server, endpoint_url=f"http://{host}:{port}")
