@@ -69,10 +69,6 @@ def main() -> None:
 
     rows = [
         row("cold: import handler", cold_start_ms("import sumu_connections.handler", 5)),
-        row(
-            "cold: import handler + pydantic models",
-            cold_start_ms("import sumu_connections.handler, sumu_contracts.models", 5),
-        ),
     ]
     for size in (100, 10_000, 131_000):
         frame = json.dumps({"action": "send", "message": "x" * (size - 31)})
@@ -129,7 +125,7 @@ def route_rows(rounds: int) -> list[str]:
         ("$default (not JSON)", event("$default", "hello")),
         ("$disconnect", event("$disconnect")),
     ]
-    handler(routes[1][1], None)  # the container's first call builds clients and imports models
+    handler(routes[1][1], None)  # the container's first call reads the settings
     return [
         row(f"route {name}", timed(lambda e=ev: handler(e, None), rounds)) for name, ev in routes
     ]

@@ -4,7 +4,7 @@
 
 Prints a table. Each row feeds batches of N stream records (half connects, half disconnects of
 distinct users, so every record publishes) and reports the median time per batch. "rules" uses
-in-process fakes (parsing, the presence rules, event building and contract models); "moto" uses a
+in-process fakes (parsing, the presence rules, event building and the contract validator); "moto" uses a
 real table, a real SQS queue and the strongly consistent reads, over HTTP on 127.0.0.1.
 Bounded: a fixed number of rounds per row.
 """
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from sumu_contracts.models import PresenceEvent
 from sumu_presence.aws import DynamoConnectionsTable, QueuePublisher
 from sumu_presence.handler import Runtime, handle_batch
+from sumu_presence.presence_event import PresenceEvent
 from sumu_presence.settings import Settings
 from sumu_testkit.moto import apply_environment, aws_environment, start_moto_server
 from sumu_testkit.tables import create_connections_table
