@@ -14,6 +14,7 @@ globals, so two stacks in one process share it: give them different stages.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -100,6 +101,9 @@ def _serve(host: str, port: int, parent_pid: int) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    # werkzeug logs every request at INFO (an eighth of moto's time under load); warnings stay.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s moto %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = start_moto(host, port)
     # A stack killed with SIGKILL cannot stop its moto: notice the parent is gone instead.
     while not stopping.wait(PARENT_CHECK_SECONDS):
