@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 TARGET_MS = 100.0
@@ -348,6 +349,13 @@ def create_resources(base_env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def source_path(checkout: Path) -> str:
+    """PYTHONPATH that puts a source tree's packages before the installed (editable) ones."""
+    roots = [checkout / "contracts" / "src"]
+    roots += sorted(path for path in (checkout / "services").glob("*/src") if path.is_dir())
+    return os.pathsep.join(str(root.resolve()) for root in roots)
+
+
 # ---- report ---------------------------------------------------------------------------------
 
 
@@ -382,6 +390,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help=f"1..{MAX_REPEATS} (median)")
     parser.add_argument("--only", choices=sorted(SDK_MODULES), action="append")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        help="import the services and contracts from this source tree instead (e.g. another "
+        "commit, from git archive), to compare before / after under the same load",
+    )
     args = parser.parse_args()
     repeats = max(1, min(args.repeats, MAX_REPEATS))
     chosen = args.only or ["authorizer", "connections", "pusher", "presence"]
@@ -401,6 +415,8 @@ def main() -> int:
             base_env = {
                 key: value for key, value in os.environ.items() if not key.startswith("AWS_")
             }
+            if args.checkout is not None:
+                base_env["PYTHONPATH"] = source_path(args.checkout)
             base_env.update(aws_environment(moto.endpoint_url))
             os.environ.update(aws_environment(moto.endpoint_url))  # the parent's boto3 too
             resources = create_resources(base_env)
