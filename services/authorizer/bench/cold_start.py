@@ -15,15 +15,22 @@ authorizer from source on every start (a venv installed without bytecode, run wi
 PYTHONDONTWRITEBYTECODE=1: how the issue measured its 170 ms). A third row starts the clock after
 the modules Lambda's Python runtime imports before the handler (awslambdaric/bootstrap.py).
 
-The JWKS is served over 127.0.0.1 by a thread of this process, so a fetch costs no network time.
+The JWKS is served over 127.0.0.1 by a thread of this process, so a fetch costs no network time;
+``--https`` serves it over TLS, as a real issuer does: the child then builds a TLS context with the
+system's CA bundle (~150 certificates) and shakes hands. ``--instructions`` adds valgrind counts,
+which do not move with the load of a shared machine. ``--zip`` runs the built Lambda zip on
+Python 3.12 as well.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import ipaddress
 import json
 import os
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -34,6 +41,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -41,6 +52,7 @@ ISSUER = "https://issuer.bench.example"
 AUDIENCE = "bench"
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/mvp/$connect"
 CHILD_TIMEOUT_SECONDS = 60
+CALLGRIND_TIMEOUT_SECONDS = 600
 
 COLD_CONTAINER = """
 import sys, time
@@ -65,12 +77,62 @@ print(json.dumps({
     "imported_by_first_token": imported_by_first_token,
 }))
 """
+BARE_CONTAINER = """
+import sys, time
+for name in filter(None, sys.argv[1].split(",")):
+    __import__(name)
+import json
+"""
 # What Lambda's Python runtime (awslambdaric/bootstrap.py) has imported before it imports the
 # handler: a Lambda container never pays these for the authorizer.
 LAMBDA_RUNTIME_IMPORTS = "importlib,json,logging,os,sys,time,traceback"
 
 
-def serve_jwks(document: bytes) -> tuple[ThreadingHTTPServer, str]:
+def tls_files(directory: Path) -> tuple[Path, Path, Path]:
+    """A certificate for 127.0.0.1, its key, and the system's CA bundle with it appended.
+
+    The child trusts that bundle through SSL_CERT_FILE, so its TLS context loads as many CA
+    certificates as it would on Lambda (~150), which is most of what https costs at init.
+    """
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sumu-bench")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(private, hashes.SHA256())
+    )
+    cert_file, key_file, bundle = (
+        directory / "cert.pem",
+        directory / "key.pem",
+        directory / "ca.pem",
+    )
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    system = ssl.get_default_verify_paths().cafile
+    bundle.write_bytes((Path(system).read_bytes() if system else b"") + cert_file.read_bytes())
+    return cert_file, key_file, bundle
+
+
+def serve_jwks(
+    document: bytes, tls: tuple[Path, Path] | None = None
+) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
@@ -84,8 +146,14 @@ def serve_jwks(document: bytes) -> tuple[ThreadingHTTPServer, str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    return server, f"{scheme}://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
 
 
 def run_child(
@@ -124,8 +192,46 @@ def cold_runs(
     return {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
 
 
+def instructions(
+    env: dict[str, str],
+    token: str,
+    preload: str,
+    *,
+    code_dir: str | None = None,
+    python: tuple[str, ...] = (sys.executable,),
+) -> float:
+    """Millions of instructions (valgrind's callgrind) of a cold container minus a bare one: the
+    same interpreter, the same preloaded modules, no handler. Unlike time, the count does not
+    move with what else runs on the machine."""
+
+    def count(code: str, args: list[str]) -> int:
+        with tempfile.TemporaryDirectory(prefix="sumu-authorizer-callgrind-") as out:
+            report = Path(out) / "callgrind.out"
+            callgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={report}")
+            subprocess.run(
+                [*callgrind, *python, "-c", code, *args],
+                env=env,
+                capture_output=True,
+                check=True,
+                timeout=CALLGRIND_TIMEOUT_SECONDS,
+            )
+            for line in report.read_text().splitlines():
+                if line.startswith("summary:"):
+                    return int(line.split()[1])
+        raise RuntimeError("callgrind wrote no summary")
+
+    full = count(COLD_CONTAINER, [token, METHOD_ARN, preload, *([code_dir] if code_dir else [])])
+    return (full - count(BARE_CONTAINER, [preload])) / 1e6
+
+
 def zip_runs(
-    zip_path: Path, python: str, env: dict[str, str], token: str, runs: int
+    zip_path: Path,
+    python: str,
+    env: dict[str, str],
+    token: str,
+    runs: int,
+    *,
+    count_instructions: bool,
 ) -> dict[str, dict[str, float]]:
     """The Lambda zip itself, with the bytecode it ships: ``-I -B -S`` so nothing but the zip
     provides packages and nothing is written beside it (Lambda's /var/task is read-only)."""
@@ -133,15 +239,15 @@ def zip_runs(
     version = run_child("import sys; print(sys.version.split()[0])", [], env, interpreter).strip()
     with tempfile.TemporaryDirectory(prefix="sumu-authorizer-zip-") as task:
         shutil.unpack_archive(zip_path, task, "zip")
-        return {
-            f"Lambda zip on Python {version}{label}": cold_runs(
-                env, token, runs, preload, code_dir=task, python=interpreter
-            )
-            for label, preload in (
-                ("", ""),
-                (", after the runtime's imports", LAMBDA_RUNTIME_IMPORTS),
-            )
-        }
+        results = {}
+        for label, preload in (("", ""), (", after the runtime's imports", LAMBDA_RUNTIME_IMPORTS)):
+            result = cold_runs(env, token, runs, preload, code_dir=task, python=interpreter)
+            if count_instructions and not preload:
+                result["instructions"] = instructions(
+                    env, token, preload, code_dir=task, python=interpreter
+                )
+            results[f"Lambda zip on Python {version}{label}"] = result
+        return results
 
 
 def main() -> None:
@@ -158,23 +264,45 @@ def main() -> None:
         default=str(pyenv[-1]) if pyenv else "python3.12",
         help="Lambda's Python, for --zip (default: pyenv's 3.12)",
     )
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve the JWKS over TLS: the child loads a full CA bundle, as on Lambda",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions with valgrind (slow, but independent of the load)",
+    )
     arguments = parser.parse_args()
     runs = max(1, min(arguments.runs, 100))
 
     key = RSAKey.generate_key(2048, parameters={"kid": "bench-rsa"})
-    server, jwks_url = serve_jwks(json.dumps({"keys": [key.as_dict(private=False)]}).encode())
+    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    tls_directory = tempfile.TemporaryDirectory(prefix="sumu-authorizer-tls-")
+    tls_environment: dict[str, str] = {}
+    if arguments.https:
+        cert_file, key_file, bundle = tls_files(Path(tls_directory.name))
+        server, jwks_url = serve_jwks(document, (cert_file, key_file))
+        tls_environment = {"SSL_CERT_FILE": str(bundle)}
+    else:
+        server, jwks_url = serve_jwks(document)
     now = int(time.time())
     claims = {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 3600}
     token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key, algorithms=["RS256"])
-    base = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
-    } | {
-        "JWT_ISSUER_JWKS_URI": jwks_url,
-        "JWT_ISSUER": ISSUER,
-        "JWT_AUTHORIZED_AUDIENCES": AUDIENCE,
-    }
+    base = (
+        {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+        }
+        | {
+            "JWT_ISSUER_JWKS_URI": jwks_url,
+            "JWT_ISSUER": ISSUER,
+            "JWT_AUTHORIZED_AUDIENCES": AUDIENCE,
+        }
+        | tls_environment
+    )
     with (
         tempfile.TemporaryDirectory(prefix="sumu-authorizer-pyc-") as pycache,
         tempfile.TemporaryDirectory(prefix="sumu-authorizer-stdlib-pyc-") as stdlib_only,
@@ -198,18 +326,36 @@ def main() -> None:
             ),
             "packages without .pyc (compiled on each start)": (without_pyc, ""),
         }
-        results = {
-            name: cold_runs(env, token, runs, preload) for name, (env, preload) in cases.items()
-        }
+        results = {}
+        for name, (env, preload) in cases.items():
+            results[name] = cold_runs(env, token, runs, preload)
+            if arguments.instructions and env is with_pyc and not preload:
+                results[name]["instructions"] = instructions(env, token, preload)
         startup = startup_ms(with_pyc, runs)
         if arguments.zip:
-            results |= zip_runs(arguments.zip, arguments.python, base, token, runs)
+            results |= zip_runs(
+                arguments.zip,
+                arguments.python,
+                base,
+                token,
+                runs,
+                count_instructions=arguments.instructions,
+            )
     server.shutdown()
+    tls_directory.cleanup()
 
     print(f"sumu-authorizer cold start, median of {runs} fresh interpreters (ms, wall / CPU)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"JWKS at {jwks_url.split('/.well-known')[0]}")
     print(f"interpreter start-up alone (`python -c pass`, wall, reference): {startup:.1f} ms\n")
-    header = ("case", "import (init)", "first token", "import + first token", "goal")
+    header = (
+        "case",
+        "import (init)",
+        "first token",
+        "import + first token",
+        "goal",
+        "instructions (M)",
+    )
     rows = [
         (
             name,
@@ -217,6 +363,7 @@ def main() -> None:
             f"{result['first']:.1f} / {result['first_cpu']:.1f}",
             f"{result['total']:.1f} / {result['total_cpu']:.1f}",
             "<= 100",
+            f"{result['instructions']:.0f}" if "instructions" in result else "-",
         )
         for name, result in results.items()
     ]

@@ -64,7 +64,7 @@ def authorizer() -> Authorizer:
 
 
 def reset() -> None:
-    """Start the container again from the current environment (tests, the local stack's reloads)."""
+    """Start the container again from the current environment (tests)."""
     global _container  # noqa: PLW0603 -- the one per-container singleton, replaced on purpose
     _container = start(os.environ)
 
