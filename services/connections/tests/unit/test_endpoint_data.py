@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import botocore.exceptions
 import botocore.session
 import pytest
 from sumu_connections import endpoint_data
@@ -65,3 +66,11 @@ def test_clients_resolve_the_same_endpoints_in_every_region(monkeypatch, service
         assert ours.meta.partition == theirs.meta.partition, region
         assert ours._request_signer.signing_name == theirs._request_signer.signing_name
         assert ours._request_signer.region_name == theirs._request_signer.region_name
+
+
+def test_the_session_knows_its_three_services_only(monkeypatch):
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+    session = endpoint_data.session()
+    assert session.get_available_services() == sorted(endpoint_data.SERVICES)
+    with pytest.raises(botocore.exceptions.UnknownServiceError):
+        session.client("s3", region_name="us-east-1")
