@@ -23,10 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -51,7 +50,6 @@ __all__ = [
     "print_log_line",
 ]
 
-logger = logging.getLogger("sumu_local.functions")
 T = TypeVar("T")
 
 # Lambda timeouts as infra/terraform sets them (modules/*/main.tf), so code that times out on
@@ -181,10 +179,10 @@ class Function:
         if self._closed or self._loop is None:
             self._closed = True
             return
-        self._closed = True
         loop = self._loop
         with contextlib.suppress(Exception):
             self._run(self._kill_all())
+        self._closed = True
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
@@ -270,6 +268,8 @@ class Function:
     def _started_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             raise RuntimeError(f"function {self.name} is not started")
+        if self._closed:
+            raise RuntimeError(f"function {self.name} is closed")
         return self._loop
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -307,6 +307,3 @@ def open_functions(
             function.close()
         raise errors[0]
     return functions
-
-
-Invoke = Callable[[Any], Any]

@@ -230,6 +230,14 @@ class LocalStack:
         except FunctionError as error:
             # The message names the function and ends with its last lines of output.
             raise StackError(f"function {error}") from error
+        for spec in specs.values():
+            logger.info(
+                "function %s: %s, timeout %ss, at most %d environments",
+                spec.name,
+                spec.description,
+                spec.timeout_seconds,
+                spec.concurrency,
+            )
         handlers: dict[str, HandlerRef] = {
             name: gateway_handler(self._functions[name]) for name in ("authorizer", "connections")
         }
