@@ -6,6 +6,7 @@ import base64
 import contextlib
 import datetime
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -188,11 +189,17 @@ def _request_handler(server_state: JwksServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextlib.contextmanager
-def running_jwks_server(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
+def running_jwks_server(
+    keys: dict[str, SigningKey], tls: ssl.SSLContext | None = None
+) -> Iterator[JwksServer]:
+    """The key server on 127.0.0.1; with ``tls`` (a server context), over https."""
     state = JwksServer(published=[keys["rsa"], keys["ec"], keys["ec384"], keys["ed25519"]])
     server = ThreadingHTTPServer(("127.0.0.1", 0), _request_handler(state))
     server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "http" if tls is None else "https"
+    state.base_url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

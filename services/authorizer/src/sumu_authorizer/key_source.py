@@ -258,6 +258,10 @@ def _reject_constant(name: str) -> object:
 
 def fetch_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> FetchedDocument:
     """GET ``url`` as JSON within ``timeout`` seconds in all; FetchError on any failure."""
+    if url[:8].lower() == "https://":
+        # Loading the CA bundle is local work (tens of milliseconds, once per container), not
+        # time the endpoint takes: it happens before the clock starts.
+        _tls_context()
     try:
         body, cache_control = _get(url, _Deadline(timeout))
     except TimeoutError:

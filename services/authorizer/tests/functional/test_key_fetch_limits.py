@@ -8,7 +8,9 @@ test instead of hanging it.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
+import ipaddress
 import json
 import logging
 import socket
@@ -19,6 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+from sumu_authorizer import key_source
 from sumu_authorizer.authorizer import Authorizer
 from sumu_authorizer.key_source import MAX_DOCUMENT_BYTES, FetchError, fetch_json
 from sumu_authorizer.key_store import KeySourceConfig, KeyStore
@@ -33,6 +39,7 @@ from ..conftest import (
     SigningKey,
     certificate_pem,
     connect_event,
+    running_jwks_server,
 )
 
 DEADLINE = 0.5  # seconds given to the whole fetch in these tests
@@ -293,3 +300,51 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(
     with tls_listener(tmp_path, keys["rsa"]) as (_, url):
         error, _ = timed_fetch(url, timeout=5.0)
     assert "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
+def localhost_tls(tmp_path: Path, key: SigningKey) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1 and the certificate a client must trust for it."""
+    private = key.key.raw_value
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(private, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.key.as_pem(private=True))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return server, tmp_path / "cert.pem"
+
+
+def test_an_https_jwks_is_fetched_and_loading_the_ca_bundle_is_not_the_endpoint_s_time(
+    tmp_path: Path, keys: dict[str, SigningKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an https key endpoint, and a CA bundle that takes longer to load than the deadline
+    # (Lambda loads ~150 certificates; here a stand-in that trusts our one and sleeps)
+    server_context, certificate = localhost_tls(tmp_path, keys["rsa"])
+
+    @functools.cache
+    def slow_tls_context() -> ssl.SSLContext:
+        time.sleep(DEADLINE + 0.2)
+        return ssl.create_default_context(cafile=str(certificate))
+
+    monkeypatch.setattr(key_source, "_tls_context", slow_tls_context)
+    with running_jwks_server(keys, tls=server_context) as server:
+        # WHEN the keys are fetched with the 0.5 s deadline
+        fetched = fetch_json(server.jwks_url, timeout=DEADLINE)
+    # THEN they arrive, verified: the deadline bounds the endpoint, not our own set-up
+    assert isinstance(fetched.document, dict)
+    assert len(fetched.document["keys"]) == len(server.published)
