@@ -66,7 +66,7 @@ def evolve(tmp_path: Path, contract: str, change: Any) -> tuple[str, str]:
         folder.mkdir()
         for path in SCHEMA_DIR.glob("*.json"):
             (folder / path.name).write_text(path.read_text("utf-8"))
-    schema = copy.deepcopy(load_schema(contract))
+    schema = copy.deepcopy(load_schema(f"{contract}.v1"))
     change(schema)
     (new / f"{contract}.v1.schema.json").write_text(json.dumps(schema))
     return str(old), str(new)

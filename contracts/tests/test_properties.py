@@ -31,6 +31,8 @@ from sumu_contracts import CONTRACT_NAMES, ContractError, contract_info, load_sc
 from sumu_contracts.models import (
     AckFrame,
     AuthorizerResponse,
+    ChannelAckFrame,
+    ChannelMessage,
     ClientFrame,
     ConnectionRecord,
     ErrorCode,
@@ -42,6 +44,7 @@ from sumu_contracts.models import (
     PolicyStatement,
     PongFrame,
     PresenceEvent,
+    SubscriptionRecord,
     UserMessage,
 )
 from sumu_contracts.registry import max_bytes
@@ -102,8 +105,8 @@ def definition(contract: str, name: str) -> dict[str, Any]:
 
 # The shapes mutations run on: every object schema a message can take, whole or by branch.
 BRANCHES = {
-    "client-frame": ("ping", "message"),
-    "server-frame": ("pong", "ack", "error"),
+    "client-frame": ("ping", "message", "channel"),
+    "server-frame": ("pong", "ack", "channel_ack", "error", "message"),
 }
 MUTABLE = [
     Shape(name, branch, definition(name, branch))
@@ -267,7 +270,14 @@ def test_client_frame_round_trips(message: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("branch", "model"), [("pong", PongFrame), ("ack", AckFrame), ("error", ErrorFrame)]
+    ("branch", "model"),
+    [
+        ("pong", PongFrame),
+        ("ack", AckFrame),
+        ("channel_ack", ChannelAckFrame),
+        ("error", ErrorFrame),
+        ("message", ChannelMessage),
+    ],
 )
 @BOUNDED
 @given(data=st.data())
@@ -318,6 +328,13 @@ def test_presence_event_round_trips(message: Any) -> None:
 @given(message=messages_of(whole("connection-record")))
 def test_connection_record_round_trips(message: Any) -> None:
     round_trips("connection-record", ConnectionRecord, message)
+
+
+@BOUNDED
+@given(message=messages_of(whole("subscription-record")))
+@example({"channel": "a", "connection_id": "c", "user_id": "u", "subscribed_at": 0, "delete_at": 0})
+def test_subscription_record_round_trips(message: Any) -> None:
+    round_trips("subscription-record", SubscriptionRecord, message)
 
 
 @BOUNDED

@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 UserId = Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+# 1..128 letters, digits and _-:.@= (since 0.3.0): the channel_name definition of the schemas.
+ChannelName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_\-:.@=]{1,128}$")]
 JsonValue = Any
 # A JSON number: no bool (pydantic's lax float would take True as 1.0), no NaN or infinity
 # (not JSON: pydantic would dump them as null).
@@ -67,10 +69,11 @@ class _Outbound(BaseModel):
 
 class NotificationRequest(_Inbound):
     users: list[UserId] | None = None
+    channels: Annotated[list[ChannelName], Field(max_length=100)] | None = None
     exclude_users: list[UserId] | None = None
     data: JsonValue = Field(...)
 
-    @field_validator("users", "exclude_users", mode="before")
+    @field_validator("users", "channels", "exclude_users", mode="before")
     @classmethod
     def _absent_not_null(cls, value: Any) -> Any:
         if value is None:
@@ -79,7 +82,8 @@ class NotificationRequest(_Inbound):
 
     @property
     def is_broadcast(self) -> bool:
-        return not self.users
+        # Neither audience named (an empty list names nobody, since 0.2.0 for users).
+        return self.users is None and self.channels is None
 
 
 # --- client-frame (client -> gateway) ---------------------------------------------------------
@@ -94,7 +98,21 @@ class MessageFrame(_Inbound):
     message: JsonValue = Field(...)
 
 
-ClientFrame = PingFrame | MessageFrame
+class ChannelFrame(_Inbound):
+    action: Literal["subscribe", "unsubscribe"]
+    channel: ChannelName
+    # Reserved for history recovery (a later release); accepted and ignored.
+    since: Annotated[StrictInt, Field(ge=0)] | None = None
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _absent_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must be an integer or left out, not null")
+        return value
+
+
+ClientFrame = PingFrame | MessageFrame | ChannelFrame
 
 
 # --- server-frame (gateway -> client) ---------------------------------------------------------
@@ -114,6 +132,25 @@ class AckFrame(_Outbound):
     request_id: StrictStr | None = Field(None, alias="requestId")
 
 
+class ChannelAckFrame(_Outbound):
+    """server-frame v2: a subscribe or unsubscribe took effect."""
+
+    type: Literal["ack"] = "ack"
+    status_code: Literal[200] = Field(200, alias="statusCode")
+    action: Literal["subscribe", "unsubscribe"]
+    channel: ChannelName
+    request_id: StrictStr | None = Field(None, alias="requestId")
+
+
+class ChannelMessage(_Outbound):
+    """server-frame v2: a notification delivered to a channel's subscribers."""
+
+    type: Literal["message"] = "message"
+    channel: ChannelName
+    id: Annotated[StrictStr, Field(min_length=1)]
+    data: JsonValue = Field(...)
+
+
 ErrorCode = Literal[
     "invalid_json",
     "unknown_action",
@@ -123,6 +160,9 @@ ErrorCode = Literal[
     "upstream_unavailable",
     "internal_error",
     "unauthorized",
+    "forbidden",
+    "invalid",
+    "limit",
 ]
 
 
@@ -134,6 +174,7 @@ class ErrorFrame(_Outbound):
     retryable: StrictBool | None = None
     action: StrictStr | None = None
     pointer: StrictStr | None = None
+    channel: StrictStr | None = None
     request_id: StrictStr | None = Field(None, alias="requestId")
 
 
@@ -270,6 +311,17 @@ class ConnectionRecord(_Outbound):
     delete_at: Annotated[StrictInt, Field(ge=0)]
     source_ip: StrictStr | None = None
     user_agent: StrictStr | None = None
+
+
+# --- subscription-record (connections -> subscriptions table -> pusher) ----------------------
+
+
+class SubscriptionRecord(_Outbound):
+    channel: ChannelName
+    connection_id: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    user_id: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+    subscribed_at: Annotated[StrictInt, Field(ge=0)]
+    delete_at: Annotated[StrictInt, Field(ge=0)]
 
 
 # --- authorizer-response (authorizer -> API Gateway) ------------------------------------------

@@ -22,6 +22,7 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "user-message",
     "presence-event",
     "connection-record",
+    "subscription-record",
     "authorizer-response",
 )
 
