@@ -125,9 +125,9 @@ def main() -> int:
         f"| {'path':<42} | {'p50 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} | {'invocations/s':>13} |"
     )
     print(f"|{'-' * 44}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 15}|")
-    for name, samples, rate in rows:
-        p50, p99, mean = percentiles(samples)
-        throughput = rate if rate is not None else 1000 / mean
+    for name, row_samples, row_rate in rows:
+        p50, p99, mean = percentiles(row_samples)
+        throughput = row_rate if row_rate is not None else 1000 / max(mean, 1e-9)
         print(f"| {name:<42} | {p50:>7.3f} | {p99:>7.3f} | {mean:>7.3f} | {throughput:>13.0f} |")
     return 0
 
