@@ -1,16 +1,20 @@
 """The botocore data the pusher's clients need, loaded once per container and cheaply.
 
-Building the first aiobotocore client of a process costs ~70 ms here, most of it in two places
-that have nothing to do with the three services the pusher calls:
+Building the first aiobotocore client of a process costs ~70 ms here, most of it in places
+that have nothing to do with what the pusher calls:
 
 - ``Loader.list_available_services`` walks botocore/data (400+ service folders: ~900 listdir
   and ~2,600 stat calls) only to check that the service name exists;
-- the legacy endpoint resolver parses endpoints.json, 1.25 MB for every AWS service.
+- the legacy endpoint resolver parses endpoints.json, 1.25 MB for every AWS service;
+- DynamoDB's service model describes 58 operations with their documentation (~11 ms to
+  decompress and parse) for the five the pusher calls.
 
 ``ServiceDataLoader`` (registered as the sessions' ``data_loader`` component, botocore's own
-extension point) knows its services instead of listing them, and reads ``endpoints.json`` from a
-copy trimmed to the partitions and those services (16 KB), generated from the installed botocore
-(``python -m sumu_pusher.sdk``; a test fails when they drift). One loader is shared by every
+extension point) knows its services instead of listing them, and finds first, in
+``botocore_data/``, ``endpoints.json`` trimmed to the partitions and those services (16 KB) and
+DynamoDB's model trimmed to the pusher's operations and the shapes they reach, without
+documentation. Both are generated from the installed botocore (``python -m sumu_pusher.sdk``);
+a test fails when they drift from it, or when the code calls an operation they lack. One loader is shared by every
 session of the process, and ``preload()`` fills it at import, in Lambda's init phase.
 
 TLS: aiobotocore builds a verifying TLS context (loading the CA bundle, ~150 certificates) for
@@ -45,6 +49,17 @@ from botocore.loaders import Loader
 # other service fails with UnknownServiceError until it is added here (and the data regenerated).
 SERVICES = ("apigatewaymanagementapi", "dynamodb", "sqs")
 ENDPOINT_PREFIXES = ("dynamodb", "execute-api", "sqs")
+# The DynamoDB operations the pusher calls (store.py), and DescribeEndpoints, which botocore's
+# endpoint discovery looks for in the model.
+DYNAMODB_OPERATIONS = (
+    "BatchWriteItem",
+    "DeleteItem",
+    "DescribeEndpoints",
+    "DescribeTable",
+    "Query",
+    "Scan",
+)
+DYNAMODB_MODEL = Path("dynamodb") / "2012-08-10" / "service-2.json"
 DATA_DIR = Path(__file__).parent / "botocore_data"
 _PRELOADED_FILES = ("endpoints", "partitions", "_retry", "sdk-default-configuration")
 
@@ -85,8 +100,9 @@ def _shared_verify_context(verify: bool | str) -> ssl.SSLContext:
 
 
 def preload() -> None:
-    """Read every data file the clients' construction reads, into the shared loader."""
-    for service in SERVICES:
+    """Read every data file the clients' construction reads, into the shared loader (not SQS's:
+    its client is built only when a batch needs the DLQ)."""
+    for service in ("apigatewaymanagementapi", "dynamodb"):
         _loader.load_service_model(service, "service-2")
         _loader.load_service_model(service, "endpoint-rule-set-1")
     for name in _PRELOADED_FILES:
@@ -134,18 +150,76 @@ def trimmed_endpoints(endpoints: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def trimmed_service_model(model: dict[str, Any], operations: tuple[str, ...]) -> dict[str, Any]:
+    """A service model with only ``operations`` and the shapes they reach, no documentation."""
+    shapes: dict[str, Any] = {}
+
+    def reach(name: str) -> None:
+        if name in shapes:
+            return
+        shape = _undocumented(model["shapes"][name])
+        shapes[name] = shape
+        for reference in _shape_references(shape):
+            reach(reference)
+
+    kept = {name: _undocumented(model["operations"][name]) for name in operations}
+    for operation in kept.values():
+        for reference in _shape_references(operation):
+            reach(reference)
+    return {
+        "version": model["version"],
+        "metadata": model["metadata"],
+        "operations": kept,
+        "shapes": dict(sorted(shapes.items())),
+    }
+
+
+def _undocumented(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _undocumented(value) for key, value in node.items() if key != "documentation"}
+    if isinstance(node, list):
+        return [_undocumented(value) for value in node]
+    return node
+
+
+def _shape_references(node: Any) -> list[str]:
+    """Every ``{"shape": name}`` below ``node`` (members, list members, map keys and values,
+    operation input, output and errors)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("shape"), str):
+            found.append(node["shape"])
+        for value in node.values():
+            found.extend(_shape_references(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_shape_references(value))
+    return found
+
+
 def bundled_endpoints() -> dict[str, Any]:
     endpoints: dict[str, Any] = Loader().load_data("endpoints")
     return endpoints
 
 
+def bundled_dynamodb_model() -> dict[str, Any]:
+    model: dict[str, Any] = Loader().load_service_model("dynamodb", "service-2")
+    return model
+
+
 def main() -> None:
-    """Regenerate botocore_data/endpoints.json from the installed botocore."""
-    DATA_DIR.mkdir(exist_ok=True)
-    target = DATA_DIR / "endpoints.json"
-    text = json.dumps(trimmed_endpoints(bundled_endpoints()), indent=1, sort_keys=True)
-    target.write_text(text + "\n", "utf-8")
-    print(f"wrote {target} ({len(text)} bytes)", file=sys.stderr)
+    """Regenerate botocore_data/ from the installed botocore."""
+    generated = {
+        DATA_DIR / "endpoints.json": trimmed_endpoints(bundled_endpoints()),
+        DATA_DIR / DYNAMODB_MODEL: trimmed_service_model(
+            bundled_dynamodb_model(), DYNAMODB_OPERATIONS
+        ),
+    }
+    for target, document in generated.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(document, indent=1, sort_keys=True)
+        target.write_text(text + "\n", "utf-8")
+        print(f"wrote {target} ({len(text)} bytes)", file=sys.stderr)
 
 
 if __name__ == "__main__":

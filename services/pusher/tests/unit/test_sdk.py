@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
+from pathlib import Path
 
 import pytest
 from aiobotocore.session import get_session
+from botocore import xform_name
 from sumu_pusher import sdk
 
 
@@ -16,6 +19,27 @@ def test_the_trimmed_endpoints_match_the_installed_botocore():
     shipped = json.loads((sdk.DATA_DIR / "endpoints.json").read_text("utf-8"))
     # If this fails after a botocore upgrade: python -m sumu_pusher.sdk
     assert shipped == sdk.trimmed_endpoints(sdk.bundled_endpoints())
+
+
+def test_the_trimmed_dynamodb_model_matches_the_installed_botocore():
+    shipped = json.loads((sdk.DATA_DIR / sdk.DYNAMODB_MODEL).read_text("utf-8"))
+    # If this fails after a botocore upgrade: python -m sumu_pusher.sdk
+    assert shipped == sdk.trimmed_service_model(
+        sdk.bundled_dynamodb_model(), sdk.DYNAMODB_OPERATIONS
+    )
+
+
+def test_every_dynamodb_operation_the_store_calls_is_in_the_trimmed_model():
+    source = (Path(sdk.__file__).parent / "store.py").read_text("utf-8")
+    called = set(re.findall(r"_client\.(\w+)\(", source)) | set(
+        re.findall(r'_read_pages\(\s*"(\w+)"', source)
+    )
+    assert called == {"query", "scan", "describe_table", "batch_write_item", "delete_item"}
+    model = (
+        sdk.new_session().get_component("data_loader").load_service_model("dynamodb", "service-2")
+    )
+    names = {xform_name(name) for name in model["operations"]}
+    assert called <= names
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1"])
