@@ -1,4 +1,4 @@
-"""The ``sumu`` command: ``up``, ``token``, ``notify``, ``listen`` and ``gateway``.
+"""The ``sumu`` command: ``up``, ``token``, ``notify``, ``listen``, ``gateway`` and more.
 
 Commands other than ``up`` find the running stack through ``.sumu/stack.json`` in the working
 directory (or ``--stack FILE``).
@@ -199,6 +199,11 @@ def _add_notify(subparsers: Any) -> None:
     notify = subparsers.add_parser("notify", help="send a notification request to the pusher")
     notify.add_argument("--users", default="", help="comma list of user ids (none = everyone)")
     notify.add_argument("--exclude", default="", help="comma list of user ids to leave out")
+    notify.add_argument(
+        "--channels",
+        default=None,
+        help="comma list of channels (their subscribers get an envelope)",
+    )
     notify.add_argument("--data", required=True, help="the JSON every target receives")
     notify.add_argument("--via", choices=("sqs", "sns"), default="sqs")
     _add_stack_option(notify)
@@ -215,6 +220,9 @@ def _run_notify(args: argparse.Namespace) -> int:
         request["users"] = users
     if excluded := _user_list(args.exclude):
         request["exclude_users"] = excluded
+    if args.channels is not None:
+        # Given, even empty, it is sent: a request with channels is never a broadcast.
+        request["channels"] = _user_list(args.channels)
     try:
         validate("notification-request", request)
     except ContractError as error:
@@ -245,6 +253,13 @@ def _add_listen(subparsers: Any) -> None:
     listen.add_argument("--count", type=int, help="exit after this many frames")
     listen.add_argument("--seconds", type=float, help="exit after this many seconds")
     listen.add_argument("--keepalive", type=float, default=30.0, help="ping every N s (0: off)")
+    listen.add_argument(
+        "--subscribe",
+        action="append",
+        default=[],
+        metavar="CHANNEL",
+        help="subscribe to this channel once connected (repeatable; the acks are printed too)",
+    )
     _add_stack_option(listen)
     listen.set_defaults(func=_run_listen)
 
@@ -259,6 +274,7 @@ def _run_listen(args: argparse.Namespace) -> int:
             count=args.count,
             seconds=args.seconds,
             keepalive_seconds=args.keepalive,
+            channels=tuple(args.subscribe),
         )
     )
 

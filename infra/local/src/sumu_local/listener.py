@@ -21,8 +21,13 @@ async def listen(
     count: int | None = None,
     seconds: float | None = None,
     keepalive_seconds: float = 30.0,
+    channels: tuple[str, ...] = (),
 ) -> int:
-    """Print frames until the server closes, ``count`` frames arrived or ``seconds`` passed."""
+    """Print frames until the server closes, ``count`` frames arrived or ``seconds`` passed.
+
+    Each of ``channels`` is subscribed to right after the upgrade; the acks (or error frames)
+    come back as frames like any other and count towards ``count``.
+    """
     url = f"{websocket_url}?authorization={quote(token)}"
     deadline = None if seconds is None else time.monotonic() + seconds
     async with aiohttp.ClientSession() as session:
@@ -32,6 +37,8 @@ async def listen(
             print(f"sumu listen: connection refused ({error.status})", file=sys.stderr)
             return EXIT_REFUSED
         print("sumu listen: connected", file=sys.stderr, flush=True)
+        for channel in channels:
+            await socket.send_str(json.dumps({"action": "subscribe", "channel": channel}))
         keepalive = (
             asyncio.create_task(_keepalive(socket, keepalive_seconds))
             if keepalive_seconds > 0

@@ -158,3 +158,55 @@ def test_stream_retry_index_follows_lambdas_rules() -> None:
     failures = [{"itemIdentifier": "12"}, {"itemIdentifier": "11"}]
     assert first_failed_index({"batchItemFailures": failures}, records) == 1
     assert first_failed_index({"batchItemFailures": [{"itemIdentifier": "9"}]}, records) == 0
+
+
+def test_the_subscriptions_table_is_keyed_by_channel_with_a_by_connection_index(
+    aws_env: Any,
+) -> None:
+    # GIVEN the stack's resources
+    aws = clients()
+    stack = resources(aws)
+    # WHEN the subscriptions table is described
+    table = aws["dynamodb"].describe_table(TableName=stack.subscriptions_table)["Table"]
+    ttl = aws["dynamodb"].describe_time_to_live(TableName=stack.subscriptions_table)
+    # THEN a channel's subscribers are one Query, a connection's channels one Query on the GSI
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [
+        ("channel", "HASH"),
+        ("connection_id", "RANGE"),
+    ]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_connection"
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        ("connection_id", "HASH"),
+        ("channel", "RANGE"),
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "delete_at"
+
+
+def test_ttl_deletes_expired_subscriptions_by_their_channel_key(aws_env: Any) -> None:
+    # GIVEN an expired and a live subscription
+    aws = clients()
+    stack = resources(aws)
+    table = stack.subscriptions_table
+    now = int(time.time())
+    for channel, delete_at in (("room-1", now - 1), ("room-2", now + 3600)):
+        item = {
+            "channel": {"S": channel},
+            "connection_id": {"S": "c1"},
+            "user_id": {"S": "u"},
+            "subscribed_at": {"N": str(now * 1000)},
+            "delete_at": {"N": str(delete_at)},
+        }
+        aws["dynamodb"].put_item(TableName=table, Item=item)
+    sweeper = TtlSweeper(
+        dynamodb=aws["dynamodb"],
+        table_name=table,
+        deletions=ServiceDeletions(),
+        key_names=("channel", "connection_id"),
+    )
+    # WHEN the sweeper runs
+    # THEN only the expired one is gone
+    assert sweeper.sweep_once() == 1
+    remaining = aws["dynamodb"].scan(TableName=table)["Items"]
+    assert [item["channel"]["S"] for item in remaining] == ["room-2"]

@@ -27,6 +27,7 @@ class StackManifest:
     stage: str
     connections_table: str
     connections_stream_arn: str
+    subscriptions_table: str
     notifications_topic_arn: str
     notifications_queue_url: str
     notifications_dlq_url: str

@@ -1,7 +1,9 @@
 """The AWS resources of a SUMU deployment, created in moto the way the Terraform creates them.
 
 One connections table (hash ``user_id``, range ``connection_id``, TTL on ``delete_at``, a
-NEW_AND_OLD_IMAGES stream for presence), the notifications topic and queue (backends -> pusher),
+NEW_AND_OLD_IMAGES stream for presence), the subscriptions table (hash ``channel``, range
+``connection_id``, GSI ``by_connection`` for a connection's channels, TTL on ``delete_at``), the
+notifications topic and queue (backends -> pusher),
 the messages topic and queue (connections and presence -> backends), each queue with a DLQ and a
 redrive policy. Plus one internal queue the local stack needs because moto runs no Lambda: it is
 subscribed to the notifications topic and stands in for SNS's push to the pusher function.
@@ -23,6 +25,7 @@ DLQ_RETENTION_SECONDS = 1_209_600
 class StackResources:
     connections_table: str
     connections_stream_arn: str
+    subscriptions_table: str
     notifications_topic_arn: str
     notifications_queue_url: str
     notifications_queue_arn: str
@@ -39,6 +42,7 @@ def create_resources(
 ) -> StackResources:
     prefix = f"sumu-{stage}"
     table_name, stream_arn = _create_connections_table(dynamodb, f"{prefix}-connections")
+    subscriptions_table = _create_subscriptions_table(dynamodb, f"{prefix}-subscriptions")
     notifications_queue = _create_queue_with_dlq(sqs, f"{prefix}-notifications", timeouts)
     messages_queue = _create_queue_with_dlq(sqs, f"{prefix}-messages", timeouts)
     notifications_topic = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
@@ -58,6 +62,7 @@ def create_resources(
     return StackResources(
         connections_table=table_name,
         connections_stream_arn=stream_arn,
+        subscriptions_table=subscriptions_table,
         notifications_topic_arn=notifications_topic,
         notifications_queue_url=notifications_queue.url,
         notifications_queue_arn=notifications_queue.arn,
@@ -89,6 +94,43 @@ def _create_connections_table(dynamodb: Any, name: str) -> tuple[str, str]:
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
     )
     return name, table["LatestStreamArn"]
+
+
+# The index a connection's subscriptions are found by on $disconnect and on a 410 prune; the
+# name is part of the fixed design (infra/terraform creates the same).
+SUBSCRIPTIONS_BY_CONNECTION_INDEX = "by_connection"
+
+
+def _create_subscriptions_table(dynamodb: Any, name: str) -> str:
+    """A channel's subscribers are one Query on the table; a connection's channels one Query on
+    the GSI. No stream: nothing listens to subscription changes."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "channel", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "channel", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": SUBSCRIPTIONS_BY_CONNECTION_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "connection_id", "KeyType": "HASH"},
+                    {"AttributeName": "channel", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
+    )
+    return name
 
 
 @dataclass(frozen=True)

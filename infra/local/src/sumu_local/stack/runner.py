@@ -42,7 +42,16 @@ from sumu_local.stack.web import DemoBackend
 logger = logging.getLogger("sumu_local.stack")
 
 # Every route of the WebSocket API goes to the connections function, as in the Terraform.
-CONNECTION_ROUTES = ("$connect", "$disconnect", "$default", "ping", "send", "publish")
+CONNECTION_ROUTES = (
+    "$connect",
+    "$disconnect",
+    "$default",
+    "ping",
+    "send",
+    "publish",
+    "subscribe",
+    "unsubscribe",
+)
 SOURCE_JOIN_SECONDS = 5.0
 
 
@@ -178,6 +187,7 @@ class LocalStack:
             stage=config.stage,
             connections_table=resources.connections_table,
             connections_stream_arn=resources.connections_stream_arn,
+            subscriptions_table=resources.subscriptions_table,
             notifications_topic_arn=resources.notifications_topic_arn,
             notifications_queue_url=resources.notifications_queue_url,
             notifications_dlq_url=resources.notifications_dlq_url,
@@ -294,6 +304,15 @@ class LocalStack:
                 deletions=deletions,
                 interval_seconds=timeouts.ttl_sweep_seconds,
             ).run,
+            # Subscriptions carry their connection's delete_at, so a connection that expires
+            # loses its channels in the same sweep period, as DynamoDB's TTL would do.
+            "ttl-sweeper-subscriptions": TtlSweeper(
+                dynamodb=aws_client("dynamodb", endpoint, region),
+                table_name=resources.subscriptions_table,
+                deletions=ServiceDeletions(),  # no stream reads this table
+                interval_seconds=timeouts.ttl_sweep_seconds,
+                key_names=("channel", "connection_id"),
+            ).run,
         }
         for name, run in runners.items():
             thread = threading.Thread(target=run, args=(self._stop,), name=name, daemon=True)
@@ -352,6 +371,7 @@ def _handler_environment(
         "AWS_REGION": config.region,
         "AWS_DEFAULT_REGION": config.region,
         "CONNECTIONS_TABLE_NAME": resources.connections_table,
+        "SUBSCRIPTIONS_TABLE_NAME": resources.subscriptions_table,
         "MESSAGES_TOPIC_ARN": resources.messages_topic_arn,
         "MESSAGES_QUEUE_URL": resources.messages_queue_url,
         "CONNECTION_TTL_SECONDS": str(config.timeouts.connection_ttl_seconds),

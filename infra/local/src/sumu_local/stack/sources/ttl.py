@@ -55,6 +55,7 @@ class TtlSweeper:
     deletions: ServiceDeletions
     interval_seconds: float = 5.0
     ttl_attribute: str = "delete_at"
+    key_names: tuple[str, ...] = ("user_id", "connection_id")
     clock: Callable[[], float] = time.time
 
     def run(self, stop: threading.Event) -> None:
@@ -91,9 +92,7 @@ class TtlSweeper:
         return expired
 
     def _delete(self, item: dict[str, Any]) -> bool:
-        keys: dict[str, Any] = {
-            name: item[name] for name in ("user_id", "connection_id") if name in item
-        }
+        keys: dict[str, Any] = {name: item[name] for name in self.key_names if name in item}
         marker = item_key(keys)
         self.deletions.add(marker)
         try:
