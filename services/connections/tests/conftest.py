@@ -21,6 +21,7 @@ from sumu_contracts import validate
 from sumu_testkit import MotoServer
 from sumu_testkit.tables import create_connections_table
 
+SUBSCRIPTIONS_TABLE = "sumu-subscriptions"
 REQUEST_TIME_MS = 1_795_000_000_123
 CONNECTED_AT_MS = 1_795_000_000_000
 
@@ -42,6 +43,7 @@ class WebSocketEvents:
         connected_at_ms: int | None,
         source_ip: str,
         user_agent: str,
+        channels: str | None = None,
     ) -> dict[str, Any]:
         number = next(self._ids)
         context: dict[str, Any] = {
@@ -70,6 +72,9 @@ class WebSocketEvents:
                 "integrationLatency": 12,
                 "email": f"{principal_id}@example.com",
             }
+            if channels is not None:
+                # The authorizer's JSON-encoded channel patterns (context values are scalars).
+                context["authorizer"]["channels"] = channels
         return context
 
     def connect(
@@ -129,8 +134,10 @@ class WebSocketEvents:
         connection_id: str | None = "conn-1",
         principal_id: str | None = "alice",
         request_time_ms: int | None = REQUEST_TIME_MS,
+        channels: str | None = None,
     ) -> dict[str, Any]:
-        """A MESSAGE event; a dict body is sent as JSON text, bytes as a binary frame."""
+        """A MESSAGE event; a dict body is sent as JSON text, bytes as a binary frame.
+        ``channels`` is the authorizer context's JSON-encoded list of channel patterns."""
         number = next(self._ids)
         event: dict[str, Any] = {
             "requestContext": {
@@ -143,6 +150,7 @@ class WebSocketEvents:
                     connected_at_ms=CONNECTED_AT_MS,
                     source_ip="203.0.113.7",
                     user_agent="sumu-tests/1.0",
+                    channels=channels,
                 ),
                 "messageId": f"msg-{number}",
             },
@@ -200,6 +208,35 @@ class Stack:
     def items(self) -> list[dict[str, Any]]:
         return list(self.dynamodb.scan(TableName=self.table_name)["Items"])
 
+    def subscriptions(self) -> list[dict[str, Any]]:
+        return list(self.dynamodb.scan(TableName=SUBSCRIPTIONS_TABLE)["Items"])
+
+
+def create_subscriptions_table(dynamodb: Any, table_name: str) -> None:
+    """The subscriptions table as issue 17 fixes it (subscription-record contract)."""
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[
+            {"AttributeName": "channel", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "channel", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_connection",
+                "KeySchema": [
+                    {"AttributeName": "connection_id", "KeyType": "HASH"},
+                    {"AttributeName": "channel", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
 
 def create_stack(moto: MotoServer) -> Stack:
     dynamodb = boto3.client("dynamodb", region_name=moto.region)
@@ -207,6 +244,7 @@ def create_stack(moto: MotoServer) -> Stack:
     sns = boto3.client("sns", region_name=moto.region)
     table_name = "sumu-connections"
     create_connections_table(dynamodb, table_name, ttl=True)
+    create_subscriptions_table(dynamodb, SUBSCRIPTIONS_TABLE)
     queue_url = sqs.create_queue(QueueName="sumu-messages")["QueueUrl"]
     topic_arn = sns.create_topic(Name="sumu-messages")["TopicArn"]
     subscribers = {}
@@ -254,6 +292,9 @@ def stack(aws_env: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:
     monkeypatch.setenv("CONNECTIONS_TABLE_NAME", created.table_name)
     monkeypatch.setenv("MESSAGES_QUEUE_URL", created.queue_url)
     monkeypatch.setenv("MESSAGES_TOPIC_ARN", created.topic_arn)
+    monkeypatch.setenv("SUBSCRIPTIONS_TABLE_NAME", SUBSCRIPTIONS_TABLE)
+    monkeypatch.delenv("SUMU_PUBLIC_CHANNELS", raising=False)
+    monkeypatch.delenv("CHANNELS_PER_CONNECTION", raising=False)
     monkeypatch.delenv("CONNECTION_TTL_SECONDS", raising=False)
     monkeypatch.delenv("CONNECTION_TTL_ALLOW_SHORT", raising=False)
     return created

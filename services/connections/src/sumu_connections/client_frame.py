@@ -16,16 +16,22 @@ from typing import Any, Literal
 from sumu_contracts import ContractError, validate
 from sumu_contracts.registry import max_bytes
 
+from sumu_connections.channels import is_channel_name
 from sumu_connections.refusal import Refusal
 
 CONTRACT = "client-frame"
 FORWARD_ACTIONS = ("send", "publish")
-ACTIONS = ("ping", *FORWARD_ACTIONS)
+CHANNEL_ACTIONS = ("subscribe", "unsubscribe")
+ACTIONS = ("ping", *FORWARD_ACTIONS, *CHANNEL_ACTIONS)
 _ALLOWED_KEYS = {
     "ping": {"action"},
     "send": {"action", "message"},
     "publish": {"action", "message"},
+    # since: reserved for history recovery (a later issue); accepted and ignored.
+    "subscribe": {"action", "channel", "since"},
+    "unsubscribe": {"action", "channel", "since"},
 }
+_ACTION_LIST = "ping, send, publish, subscribe or unsubscribe"
 # Unknown actions are echoed back; a client's 100 KB "action" must not be.
 _ECHO_LIMIT = 64
 
@@ -41,7 +47,13 @@ class Forward:
     message: Any
 
 
-ClientFrame = Ping | Forward
+@dataclass(frozen=True)
+class ChannelRequest:
+    action: Literal["subscribe", "unsubscribe"]
+    channel: str
+
+
+ClientFrame = Ping | Forward | ChannelRequest
 
 
 @cache
@@ -99,15 +111,19 @@ def _action_refusal(frame: dict[str, Any]) -> Refusal | None:
     action = frame.get("action")
     if action not in ACTIONS:
         if "action" not in frame:
-            text = 'the frame has no "action"; use ping, send or publish'
+            text = f'the frame has no "action"; use {_ACTION_LIST}'
         else:
-            text = "unknown action; use ping, send or publish"
+            text = f"unknown action; use {_ACTION_LIST}"
         echoed = action[:_ECHO_LIMIT] if isinstance(action, str) else None
         return Refusal("unknown_action", text, 400, action=echoed)
     if action in FORWARD_ACTIONS and "message" not in frame:
         return Refusal(
             "missing_message", f'a {action} frame needs a "message" to forward', 400, action=action
         )
+    if action in CHANNEL_ACTIONS:
+        refusal = _channel_refusal(frame, action)
+        if refusal is not None:
+            return refusal
     for key in frame:
         if key not in _ALLOWED_KEYS[action]:
             allowed = " and ".join(f'"{name}"' for name in sorted(_ALLOWED_KEYS[action]))
@@ -116,6 +132,23 @@ def _action_refusal(frame: dict[str, Any]) -> Refusal | None:
                 pointer=_pointer(key),
                 action=action,
             )
+    return None
+
+
+def _channel_refusal(frame: dict[str, Any], action: str) -> Refusal | None:
+    if "channel" not in frame:
+        return _invalid_frame(f'a {action} frame needs a "channel"', pointer="", action=action)
+    channel = frame["channel"]
+    if not is_channel_name(channel):
+        return Refusal(
+            "invalid",
+            "a channel name is 1 to 128 letters, digits and _-:.@=",
+            400,
+            pointer="/channel",
+            action=action,
+            # Echoed only when it is text, and cut like an unknown action.
+            channel=channel[:_ECHO_LIMIT] if isinstance(channel, str) else None,
+        )
     return None
 
 
@@ -133,6 +166,8 @@ def _shape(parsed: Any, frame_bytes: int) -> ClientFrame | Refusal:
         return _invalid_frame(error.reason, pointer=error.pointer, action=action)
     if action == "ping":
         return Ping()
+    if action in CHANNEL_ACTIONS:
+        return ChannelRequest(action=action, channel=parsed["channel"])
     return Forward(action=action, message=parsed["message"])
 
 

@@ -13,6 +13,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from sumu_connections.channels import patterns_from_context
+
 
 @dataclass(frozen=True)
 class WebSocketRequest:
@@ -28,6 +30,8 @@ class WebSocketRequest:
     frame: str | None
     # A binary frame that is not UTF-8 cannot be a JSON client frame.
     frame_is_text: bool = True
+    # The authorizer context's "channels" (the token's channel patterns; issue 17).
+    channel_patterns: tuple[str, ...] = ()
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -76,4 +80,5 @@ def read_event(event: Any) -> WebSocketRequest:
         user_agent=_text(identity.get("userAgent")),
         frame=frame,
         frame_is_text=frame_is_text,
+        channel_patterns=patterns_from_context(authorizer.get("channels")),
     )

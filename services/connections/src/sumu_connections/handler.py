@@ -1,5 +1,5 @@
 """Lambda entry point for every WebSocket route: $connect, $disconnect, ping, send, publish,
-$default (API Gateway AWS_PROXY events; the local gateway sends the same)."""
+subscribe, unsubscribe, $default (API Gateway AWS_PROXY events; the local gateway sends the same)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from sumu_connections.outlets import QueueOutlet, TopicOutlet
 from sumu_connections.routes import RouteResponse, Service, respond
 from sumu_connections.settings import load_settings
 from sumu_connections.store import ConnectionStore
+from sumu_connections.subscriptions import SubscriptionStore
 
 # Init phase (module scope, run once per container, before the first event; provisioned
 # concurrency and SnapStart absorb it): compile the validators of every contract this service
 # reads or writes, so no event pays for it.
-preload("client-frame", "server-frame", "user-message", "connection-record")
+preload("client-frame", "server-frame", "user-message", "connection-record", "subscription-record")
 
 
 @cache
@@ -41,6 +42,9 @@ def service() -> Service:
         else None,
         topic=TopicOutlet(clients.sns, settings.messages_topic_arn)
         if settings.messages_topic_arn
+        else None,
+        subscriptions=SubscriptionStore(clients.dynamodb, settings.subscriptions_table_name)
+        if settings.subscriptions_table_name
         else None,
     )
 

@@ -16,6 +16,9 @@ ErrorCode = Literal[
     "upstream_unavailable",
     "internal_error",
     "unauthorized",
+    "forbidden",
+    "invalid",
+    "limit",
 ]
 
 
@@ -28,3 +31,4 @@ class Refusal:
     retryable: bool = False
     pointer: str | None = None
     action: str | None = None
+    channel: str | None = None

@@ -13,13 +13,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sumu_contracts import ContractError
 
 from sumu_connections import server_frames
-from sumu_connections.client_frame import Forward, Ping, read_client_frame
+from sumu_connections.channel_routes import change_subscription
+from sumu_connections.client_frame import ChannelRequest, Forward, Ping, read_client_frame
 from sumu_connections.events import WebSocketRequest
 from sumu_connections.logs import log_request
 from sumu_connections.outlets import DeliveryError, Outlet
 from sumu_connections.refusal import Refusal
 from sumu_connections.settings import Settings
 from sumu_connections.store import ConnectionStore, new_connection_record
+from sumu_connections.subscriptions import SubscriptionStore
 from sumu_connections.user_message import UserMessage, build_user_message
 
 
@@ -40,6 +42,8 @@ class Service:
     # None when the deployment does not offer the route (its variable is unset).
     queue: Outlet | None
     topic: Outlet | None
+    # None when SUBSCRIPTIONS_TABLE_NAME is unset: no channels on this API.
+    subscriptions: SubscriptionStore | None = None
 
 
 def _now_ms() -> int:
@@ -93,6 +97,16 @@ def disconnect(request: WebSocketRequest, service: Service) -> RouteResponse:
         # by the pusher on its first 410.
         log_request(logging.ERROR, "disconnect_failed", request, error=str(error))
         return {"statusCode": 500}
+    if service.subscriptions is not None:
+        try:
+            service.subscriptions.delete_all(request.connection_id)
+        except (ClientError, BotoCoreError, RuntimeError) as error:
+            # What is left expires by TTL (the connection's delete_at); until then the pusher's
+            # posts to it answer 410, which prunes them too.
+            log_request(
+                logging.ERROR, "disconnect_failed", request, error=str(error), what="subscriptions"
+            )
+            return {"statusCode": 500}
     return {"statusCode": 200}
 
 
@@ -170,6 +184,11 @@ def answer_frame(request: WebSocketRequest, service: Service, now_ms: Callable[[
             frame = Refusal("internal_error", "the event has no connectionId", 500, action="ping")
         else:
             return server_frames.pong(request.connection_id)
+    elif isinstance(frame, ChannelRequest):
+        refusal = change_subscription(frame, request, service, now_ms)
+        if refusal is None:
+            return server_frames.channel_ack(frame.action, frame.channel, request.request_id)
+        frame = refusal
     elif isinstance(frame, Forward):
         outcome = forward(frame, request, service, now_ms)
         if isinstance(outcome, str):

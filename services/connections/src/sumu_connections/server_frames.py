@@ -36,6 +36,15 @@ def ack(action: Literal["send", "publish"], message_id: str, request_id: str | N
     return _frame(frame)
 
 
+def channel_ack(
+    action: Literal["subscribe", "unsubscribe"], channel: str, request_id: str | None
+) -> str:
+    frame: dict[str, Any] = {"type": "ack", "statusCode": 200, "action": action, "channel": channel}
+    if request_id is not None:
+        frame["requestId"] = request_id
+    return _frame(frame)
+
+
 def error(refusal: Refusal, request_id: str | None) -> str:
     frame: dict[str, Any] = {
         "type": "error",
@@ -48,6 +57,7 @@ def error(refusal: Refusal, request_id: str | None) -> str:
         "retryable": refusal.retryable,
         "action": refusal.action,
         "pointer": refusal.pointer,
+        "channel": refusal.channel,
         "requestId": request_id,
     }
     frame.update({name: value for name, value in optional.items() if value is not None})

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sumu_connections.channels import parse_public_patterns
+
 # API Gateway closes every WebSocket connection after 2 hours ("Connection duration for WebSocket
 # API: 2 hours", not adjustable), so a record older than that is stale; a shorter TTL would let
 # DynamoDB delete the record of a connection that is still open (it would stop receiving and be
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
 MAX_CONNECTION_DURATION_SECONDS = 7200
 DEFAULT_CONNECTION_TTL_SECONDS = MAX_CONNECTION_DURATION_SECONDS
+DEFAULT_PUBLIC_CHANNELS = "public:*"
+DEFAULT_CHANNELS_PER_CONNECTION = 100
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no", ""})
 
@@ -31,6 +35,10 @@ class Settings:
     # just one of the two, so their absence is reported per frame rather than at start.
     messages_queue_url: str | None = None
     messages_topic_arn: str | None = None
+    # Channels (issue 17): subscribe / unsubscribe answer internal_error 501 while it is unset.
+    subscriptions_table_name: str | None = None
+    public_channel_patterns: tuple[str, ...] = (DEFAULT_PUBLIC_CHANNELS,)
+    channels_per_connection: int = DEFAULT_CHANNELS_PER_CONNECTION
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -70,6 +78,21 @@ def _ttl_seconds(environ: Mapping[str, str], *, allow_short: bool) -> int:
     return seconds
 
 
+def _channels_per_connection(environ: Mapping[str, str]) -> int:
+    raw = environ.get("CHANNELS_PER_CONNECTION", "").strip()
+    if not raw:
+        return DEFAULT_CHANNELS_PER_CONNECTION
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise SettingsError(
+            f"CHANNELS_PER_CONNECTION must be a whole number, not {raw!r}"
+        ) from None
+    if limit <= 0:
+        raise SettingsError(f"CHANNELS_PER_CONNECTION must be positive, not {limit}")
+    return limit
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (default ``os.environ``); raise SettingsError if unusable."""
     environ = os.environ if environ is None else environ
@@ -85,4 +108,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         connection_ttl_allow_short=allow_short,
         messages_queue_url=_optional(environ, "MESSAGES_QUEUE_URL"),
         messages_topic_arn=_optional(environ, "MESSAGES_TOPIC_ARN"),
+        subscriptions_table_name=_optional(environ, "SUBSCRIPTIONS_TABLE_NAME"),
+        # Set but empty: no public channel at all; unset: the default public:*.
+        public_channel_patterns=parse_public_patterns(
+            environ.get("SUMU_PUBLIC_CHANNELS", DEFAULT_PUBLIC_CHANNELS)
+        ),
+        channels_per_connection=_channels_per_connection(environ),
     )

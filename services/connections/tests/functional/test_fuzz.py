@@ -16,7 +16,8 @@ FRAME_LIMIT = 131_072
 # The moto stack is built once per test and shared by its examples on purpose: each example
 # measures what it added to the queues. 40 examples: every one is several HTTP round trips.
 FIXTURE_PER_TEST = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-ROUTE_KEYS = ["send", "publish", "ping", "$default"]
+ROUTE_KEYS = ["send", "publish", "ping", "subscribe", "unsubscribe", "$default"]
+CHANNEL_GRANTS = ['["room-*"]', '["*"]', "[]", "not json", '[1, "a"]', '"room-1"']
 
 json_values = st.recursive(
     st.none()
@@ -30,9 +31,20 @@ json_values = st.recursive(
     max_leaves=12,
 )
 valid_frames = from_schema(load_schema("client-frame")).map(json.dumps)
+channel_names = st.sampled_from(["room-1", "public:x", "", "a b", "x" * 129]) | st.text(max_size=10)
 near_valid_frames = st.fixed_dictionaries(
-    {"action": st.sampled_from(["ping", "send", "publish", "Send", "", "shout"]) | json_values},
-    optional={"message": json_values, "to": json_values},
+    {
+        "action": st.sampled_from(
+            ["ping", "send", "publish", "subscribe", "unsubscribe", "Send", "", "shout"]
+        )
+        | json_values
+    },
+    optional={
+        "message": json_values,
+        "to": json_values,
+        "channel": channel_names | json_values,
+        "since": st.integers(-2, 3) | json_values,
+    },
 ).map(json.dumps)
 frames_around_the_limit = st.integers(FRAME_LIMIT - 64, FRAME_LIMIT + 64).map(
     lambda size: json.dumps({"action": "send", "message": "x" * (size - 31)})
@@ -64,19 +76,25 @@ def destination_by_contract(frame: str | bytes) -> str | None:
         validate("client-frame", parsed, serialised_size=size)
     except (ValueError, RecursionError, ContractError):
         return None
-    return None if parsed["action"] == "ping" else str(parsed["action"])
+    if parsed["action"] in ("ping", "subscribe", "unsubscribe"):
+        return None  # answered by the service itself, nothing reaches a backend
+    return str(parsed["action"])
 
 
 @settings(max_examples=40, suppress_health_check=FIXTURE_PER_TEST)
-@given(route_key=st.sampled_from(ROUTE_KEYS), frame=client_frames)
-def test_any_client_frame_gets_a_server_frame_and_only_valid_messages_are_forwarded(
-    stack, events, frame_of, route_key, frame
+@given(
+    route_key=st.sampled_from(ROUTE_KEYS),
+    frame=client_frames,
+    grant=st.none() | st.sampled_from(CHANNEL_GRANTS),
+)
+def test_any_client_frame_gets_a_server_frame_and_only_valid_messages_are_forwarded(  # noqa: PLR0917 - hypothesis passes the drawn values by name, fixtures positionally
+    stack, events, frame_of, route_key, frame, grant
 ):
     # GIVEN the backends' queues as they are before the frame
     before = (stack.depth(stack.queue_url), stack.depth(stack.raw_queue_url))
 
     # WHEN any frame arrives on any route
-    answer = frame_of(handler(events.message(route_key, frame), None))
+    answer = frame_of(handler(events.message(route_key, frame, channels=grant), None))
 
     # THEN the answer is a server frame of SUMU's own, and a backend got exactly what the
     # contract lets through
@@ -102,7 +120,14 @@ request_contexts = st.fixed_dictionaries(
         "connectedAt": st.integers(min_value=-1, max_value=2**53) | scalars,
         "identity": st.fixed_dictionaries({}, optional={"sourceIp": scalars, "userAgent": scalars})
         | scalars,
-        "authorizer": st.fixed_dictionaries({}, optional={"principalId": scalars}) | scalars,
+        "authorizer": st.fixed_dictionaries(
+            {},
+            optional={
+                "principalId": scalars,
+                "channels": st.sampled_from(CHANNEL_GRANTS) | scalars | json_values,
+            },
+        )
+        | scalars,
     },
 )
 any_events = (

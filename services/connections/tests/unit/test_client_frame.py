@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from sumu_connections.client_frame import Forward, Ping, frame_limit_bytes, read_client_frame
+from sumu_connections.client_frame import (
+    ChannelRequest,
+    Forward,
+    Ping,
+    frame_limit_bytes,
+    read_client_frame,
+)
 from sumu_connections.refusal import Refusal
 from sumu_contracts import ContractError, load_schema, validate
 
@@ -23,9 +29,11 @@ def test_every_frame_the_contract_accepts_is_served(frame):
     # WHEN it is read
     read = read_client_frame(json.dumps(frame))
 
-    # THEN it is a ping or a message to forward, unchanged
+    # THEN it is a ping, a channel request or a message to forward, unchanged
     if frame["action"] == "ping":
         assert read == Ping()
+    elif frame["action"] in ("subscribe", "unsubscribe"):
+        assert read == ChannelRequest(action=frame["action"], channel=frame["channel"])
     else:
         assert read == Forward(action=frame["action"], message=frame["message"])
 
