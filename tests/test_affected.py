@@ -88,7 +88,29 @@ def _change(repo: Path, path: str, text: str = "v2\n") -> None:
 
 def test_a_service_change_runs_it_and_what_runs_it(repo: Path) -> None:
     _change(repo, "services/pusher/README.md")
-    assert affected("HEAD~1..HEAD") == ["services/pusher", "infra/local", "infra/terraform"]
+    assert affected("HEAD~1..HEAD") == ["services/pusher", "infra/local"]
+
+
+def test_a_conformance_kit_change_runs_every_service_it_checks(repo: Path) -> None:
+    # GIVEN a change to sumu-local's code, where the conformance kit lives
+    (repo / "infra/local/src/sumu_local").mkdir(parents=True)
+    (repo / "infra/local/src/sumu_local/kit.py").write_text("v1\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "kit")
+    _change(repo, "infra/local/src/sumu_local/kit.py")
+    # THEN the services' pipelines, which run the kit against their service, run too
+    assert affected("HEAD~1..HEAD") == [
+        "services/authorizer",
+        "services/connections",
+        "services/pusher",
+        "services/presence",
+        "infra/local",
+    ]
+
+
+def test_a_change_to_sumu_local_docs_runs_only_sumu_local(repo: Path) -> None:
+    _change(repo, "infra/local/README.md")
+    assert affected("HEAD~1..HEAD") == ["infra/local"]
 
 
 def test_a_contract_change_runs_every_package(repo: Path) -> None:

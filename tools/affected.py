@@ -28,11 +28,16 @@ PACKAGES = {
 # Everyone validates against the contracts and is built and checked by the same tools and
 # shared ruff / mypy settings.
 SHARED = ("contracts/", "tools/", "pyproject.toml")
-# Packages that run other packages' code: sumu-local serves the four services' handlers, and the
-# Terraform check builds their Lambda zips.
+# Packages that run other packages' code: sumu-local serves the four services' handlers, and
+# each service's pipeline runs sumu-local's conformance kit against it. (The Terraform check
+# applies a placeholder package, not the services' zips, so it runs no service code.)
+_CONFORMANCE_KIT = "infra/local/src/sumu_local/"
 RUNS = {
     "infra/local": ("services/",),
-    "infra/terraform": ("services/",),
+    "services/authorizer": (_CONFORMANCE_KIT,),
+    "services/connections": (_CONFORMANCE_KIT,),
+    "services/pusher": (_CONFORMANCE_KIT,),
+    "services/presence": (_CONFORMANCE_KIT,),
 }
 
 
