@@ -69,6 +69,7 @@ def test_no_file_means_the_defaults() -> None:
         ("[timeouts]\nsqs_batch_size = 11\n", "sqs_batch_size must be from 1 to 10"),
         ("[stack]\nhost = '::1'\n", "only listens on loopback"),
         ("[auth]\nissuer = 'https://idp'\n", "need --jwks-uri"),
+        ("[auth]\njwks_uri = 'https://idp/keys'\n", "needs --issuer or --audience"),
         ("[stack]\nhost = '0.0.0.0'\n", "only listens on loopback"),
         ("stack = 1\n", "must be a table"),
         ("[stack\n", "sumu.toml"),

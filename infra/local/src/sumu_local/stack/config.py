@@ -197,6 +197,13 @@ class StackConfig:
             )
         if (self.issuer or self.audience) and self.jwks_uri is None:
             raise ConfigError("--issuer and --audience need --jwks-uri (a real identity provider)")
+        if self.jwks_uri is not None and not (self.issuer or self.audience):
+            # The authorizer fails closed without either (sumu-authorizer 0.2.0): a JWKS alone,
+            # such as Firebase's x509 map, signs every tenant's tokens. Refuse before starting.
+            raise ConfigError(
+                "--jwks-uri needs --issuer or --audience (or both): "
+                "keys alone would accept any tenant's tokens, so the authorizer refuses them"
+            )
 
 
 def load_stack_config(path: Path | None) -> StackConfig:
