@@ -23,6 +23,7 @@ module "function" {
     JWT_ALGORITHMS           = join(",", var.algorithms)
     JWT_LEEWAY_SECONDS       = tostring(var.leeway_seconds)
     JWT_CONTEXT_CLAIMS       = join(",", var.context_claims)
+    JWT_CHANNELS_CLAIM       = var.channels_claim
     },
     # The explicit opt-out sumu-authorizer needs to start without an issuer or an audience.
     var.allow_any_issuer_and_audience ? { JWT_ALLOW_ANY_ISSUER_AND_AUDIENCE = "true" } : {},

@@ -79,6 +79,17 @@ variable "context_claims" {
   default     = []
 }
 
+variable "channels_claim" {
+  description = "Token claim listing the channel patterns a connection may subscribe to (JWT_CHANNELS_CLAIM): a list of strings or one space-separated string, passed to the connections function JSON-encoded in the authorizer context."
+  type        = string
+  default     = "channels"
+
+  validation {
+    condition     = length(var.channels_claim) > 0
+    error_message = "The channels claim must name a claim."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the function's logs, in days."
   type        = number

@@ -1,4 +1,5 @@
-# sumu-connections: every WebSocket route ($connect, $disconnect, ping, send, publish, $default).
+# sumu-connections: every WebSocket route ($connect, $disconnect, ping, send, publish, subscribe,
+# unsubscribe, $default).
 # API Gateway invokes it synchronously (AWS_PROXY), so it has no dead-letter queue.
 module "function" {
   source = "../function"
@@ -15,10 +16,13 @@ module "function" {
   tags                 = var.tags
 
   environment = {
-    CONNECTIONS_TABLE_NAME = var.connections_table.name
-    MESSAGES_TOPIC_ARN     = var.messages_topic_arn
-    MESSAGES_QUEUE_URL     = var.messages_queue.url
-    CONNECTION_TTL_SECONDS = tostring(var.connection_ttl_seconds)
+    CONNECTIONS_TABLE_NAME   = var.connections_table.name
+    MESSAGES_TOPIC_ARN       = var.messages_topic_arn
+    MESSAGES_QUEUE_URL       = var.messages_queue.url
+    CONNECTION_TTL_SECONDS   = tostring(var.connection_ttl_seconds)
+    SUBSCRIPTIONS_TABLE_NAME = var.subscriptions_table.name
+    SUMU_PUBLIC_CHANNELS     = join(",", var.public_channels)
+    CHANNELS_PER_CONNECTION  = tostring(var.channels_per_connection)
   }
 
   policy_statements = [
@@ -26,6 +30,19 @@ module "function" {
       sid       = "TrackConnections"
       actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
       resources = [var.connections_table.arn]
+    },
+    {
+      # subscribe: GetItem (already subscribed?) then PutItem; unsubscribe: DeleteItem;
+      # $disconnect: BatchWriteItem deletes of what the index lists.
+      sid       = "TrackSubscriptions"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]
+      resources = [var.subscriptions_table.arn]
+    },
+    {
+      # A connection's channels: the limit check on subscribe, the cleanup on $disconnect.
+      sid       = "ListConnectionSubscriptions"
+      actions   = ["dynamodb:Query"]
+      resources = [var.subscriptions_table.by_connection_index_arn]
     },
     {
       sid       = "PublishUserMessages"

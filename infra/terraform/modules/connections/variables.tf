@@ -25,6 +25,37 @@ variable "connections_table" {
   })
 }
 
+variable "subscriptions_table" {
+  description = "The subscriptions table (database module outputs): its ARN and its by_connection index's."
+  type = object({
+    name                    = string
+    arn                     = string
+    by_connection_index_arn = string
+  })
+}
+
+variable "public_channels" {
+  description = "Channel patterns any connection may subscribe to (SUMU_PUBLIC_CHANNELS; `*` matches any run of characters)."
+  type        = list(string)
+  default     = ["public:*"]
+
+  validation {
+    condition     = alltrue([for p in var.public_channels : can(regex("^[A-Za-z0-9_\\-:.@=*]{1,128}$", p))])
+    error_message = "Each public channel pattern must be 1 to 128 letters, digits, `_-:.@=` or `*`, without commas."
+  }
+}
+
+variable "channels_per_connection" {
+  description = "Most channels one connection may subscribe to (CHANNELS_PER_CONNECTION); one more is answered with the `limit` error frame."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.channels_per_connection >= 1 && var.channels_per_connection <= 10000 && floor(var.channels_per_connection) == var.channels_per_connection
+    error_message = "The channels per connection must be a whole number between 1 and 10000."
+  }
+}
+
 variable "messages_topic_arn" {
   description = "Topic the `publish` route sends user messages to."
   type        = string

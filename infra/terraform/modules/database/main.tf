@@ -3,6 +3,8 @@
 # and a stream carrying INSERT / REMOVE images for the presence watchdog.
 locals {
   ttl_attribute = "delete_at"
+  # Fixed by the design the services share (sumu-connections and sumu-pusher query it by name).
+  subscriptions_by_connection_index = "by_connection"
 }
 
 resource "aws_dynamodb_table" "this" {
@@ -28,6 +30,53 @@ resource "aws_dynamodb_table" "this" {
   # DynamoDB only declares key attributes; TTL needs delete_at to be a Number holding epoch
   # seconds, which the connection-record contract guarantees:
   # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-before-you-start.html
+  ttl {
+    enabled        = true
+    attribute_name = local.ttl_attribute
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}
+
+# The subscriptions table, shaped by the subscription-record contract: channel (hash) +
+# connection_id (range), so a channel's subscribers are one Query (the pusher); the
+# by_connection index finds a connection's channels on $disconnect and on a 410 prune. Items
+# carry their connection's delete_at, so TTL removes them when it removes the connection.
+# No stream: nothing reacts to a subscription changing.
+resource "aws_dynamodb_table" "subscriptions" {
+  name         = "${var.prefix}-subscriptions"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "channel"
+  range_key    = "connection_id"
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "channel"
+    type = "S"
+  }
+
+  attribute {
+    name = "connection_id"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.subscriptions_by_connection_index
+    hash_key        = "connection_id"
+    range_key       = "channel"
+    projection_type = "ALL"
+  }
+
   ttl {
     enabled        = true
     attribute_name = local.ttl_attribute

@@ -17,3 +17,18 @@ output "ttl_attribute" {
   description = "Name of the TTL attribute (epoch seconds, Number)."
   value       = local.ttl_attribute
 }
+
+output "subscriptions_table_name" {
+  description = "Subscriptions table name (SUBSCRIPTIONS_TABLE_NAME)."
+  value       = aws_dynamodb_table.subscriptions.name
+}
+
+output "subscriptions_table_arn" {
+  description = "Subscriptions table ARN."
+  value       = aws_dynamodb_table.subscriptions.arn
+}
+
+output "subscriptions_by_connection_index_arn" {
+  description = "ARN of the subscriptions table's by_connection index (a connection's channels)."
+  value       = "${aws_dynamodb_table.subscriptions.arn}/index/${local.subscriptions_by_connection_index}"
+}

@@ -9,7 +9,7 @@ variable "kms_key_arn" {
 }
 
 variable "point_in_time_recovery" {
-  description = "Keep continuous backups of the connections table."
+  description = "Keep continuous backups of the connections and subscriptions tables."
   type        = bool
   default     = true
 }

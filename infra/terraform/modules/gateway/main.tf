@@ -4,10 +4,10 @@
 data "aws_region" "current" {}
 
 locals {
-  route_keys = toset(["$connect", "$disconnect", "$default", "ping", "send", "publish"])
+  route_keys = toset(["$connect", "$disconnect", "$default", "ping", "send", "publish", "subscribe", "unsubscribe"])
   # Routes whose function answer goes back to the client as a frame:
   # https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html
-  two_way_route_keys = toset(["$default", "ping", "send", "publish"])
+  two_way_route_keys = toset(["$default", "ping", "send", "publish", "subscribe", "unsubscribe"])
 
   management_endpoint = var.custom_domain == null ? "https://${aws_apigatewayv2_api.this.id}.execute-api.${data.aws_region.current.name}.amazonaws.com/${var.stage_name}" : trimsuffix("https://${var.custom_domain.domain_name}/${var.custom_domain.base_path}", "/")
   websocket_url       = var.custom_domain == null ? "${aws_apigatewayv2_api.this.api_endpoint}/${var.stage_name}" : trimsuffix("wss://${var.custom_domain.domain_name}/${var.custom_domain.base_path}", "/")

@@ -17,10 +17,11 @@ module "function" {
   tags                   = var.tags
 
   environment = {
-    CONNECTIONS_TABLE_NAME = var.connections_table.name
-    APIGW_ENDPOINT         = var.apigw_endpoint
-    PUSHER_CONCURRENCY     = tostring(var.concurrency)
-    NOTIFICATIONS_DLQ_URL  = var.notifications_dlq.url
+    CONNECTIONS_TABLE_NAME   = var.connections_table.name
+    APIGW_ENDPOINT           = var.apigw_endpoint
+    PUSHER_CONCURRENCY       = tostring(var.concurrency)
+    NOTIFICATIONS_DLQ_URL    = var.notifications_dlq.url
+    SUBSCRIPTIONS_TABLE_NAME = var.subscriptions_table.name
   }
 
   policy_statements = [
@@ -31,6 +32,18 @@ module "function" {
       sid       = "ReadAndPruneConnections"
       actions   = ["dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
       resources = [var.connections_table.arn]
+    },
+    {
+      # A channel's subscribers: Query on the table (channel is its hash key). A pruned
+      # connection's subscriptions: Query on by_connection, then BatchWriteItem / DeleteItem.
+      sid       = "ReadAndPruneSubscriptions"
+      actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+      resources = [var.subscriptions_table.arn]
+    },
+    {
+      sid       = "ListPrunedSubscriptions"
+      actions   = ["dynamodb:Query"]
+      resources = [var.subscriptions_table.by_connection_index_arn]
     },
     {
       sid       = "PostToConnections"

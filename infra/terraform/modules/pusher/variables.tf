@@ -25,6 +25,15 @@ variable "connections_table" {
   })
 }
 
+variable "subscriptions_table" {
+  description = "The subscriptions table (database module outputs): its ARN and its by_connection index's."
+  type = object({
+    name                    = string
+    arn                     = string
+    by_connection_index_arn = string
+  })
+}
+
 variable "notifications_topic_arn" {
   description = "Topic of notification requests the pusher subscribes to."
   type        = string

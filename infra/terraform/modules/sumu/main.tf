@@ -20,6 +20,12 @@ locals {
   placeholder_zip   = "${path.module}/../function/placeholder/placeholder.zip"
   lambda_packages   = var.lambda_packages != null ? var.lambda_packages : { for s in local.services : s => { file = local.placeholder_zip } }
   uses_placeholders = var.lambda_packages == null
+
+  subscriptions_table = {
+    name                    = module.database.subscriptions_table_name
+    arn                     = module.database.subscriptions_table_arn
+    by_connection_index_arn = module.database.subscriptions_by_connection_index_arn
+  }
 }
 
 module "database" {
@@ -55,6 +61,7 @@ module "authorizer" {
   algorithms                    = var.jwt_algorithms
   leeway_seconds                = var.jwt_leeway_seconds
   context_claims                = var.jwt_context_claims
+  channels_claim                = var.channels_claim
   reserved_concurrency          = var.reserved_concurrency.authorizer
   log_retention_days            = var.log_retention_days
   tags                          = local.tags
@@ -63,16 +70,19 @@ module "authorizer" {
 module "connections" {
   source = "../connections"
 
-  prefix                 = var.prefix
-  package                = local.lambda_packages["connections"]
-  kms_key_arn            = aws_kms_key.this.arn
-  connections_table      = { name = module.database.table_name, arn = module.database.table_arn }
-  messages_topic_arn     = module.integration.messages_topic_arn
-  messages_queue         = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
-  connection_ttl_seconds = var.connection_ttl_seconds
-  reserved_concurrency   = var.reserved_concurrency.connections
-  log_retention_days     = var.log_retention_days
-  tags                   = local.tags
+  prefix                  = var.prefix
+  package                 = local.lambda_packages["connections"]
+  kms_key_arn             = aws_kms_key.this.arn
+  connections_table       = { name = module.database.table_name, arn = module.database.table_arn }
+  messages_topic_arn      = module.integration.messages_topic_arn
+  messages_queue          = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
+  connection_ttl_seconds  = var.connection_ttl_seconds
+  subscriptions_table     = local.subscriptions_table
+  public_channels         = var.public_channels
+  channels_per_connection = var.channels_per_connection
+  reserved_concurrency    = var.reserved_concurrency.connections
+  log_retention_days      = var.log_retention_days
+  tags                    = local.tags
 }
 
 module "gateway" {
@@ -100,6 +110,7 @@ module "pusher" {
   package                            = local.lambda_packages["pusher"]
   kms_key_arn                        = aws_kms_key.this.arn
   connections_table                  = { name = module.database.table_name, arn = module.database.table_arn }
+  subscriptions_table                = local.subscriptions_table
   notifications_topic_arn            = module.integration.notifications_topic_arn
   notifications_queue_arn            = module.integration.notifications_queue_arn
   notifications_dlq                  = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }

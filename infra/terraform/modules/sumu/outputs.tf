@@ -38,6 +38,11 @@ output "connections_table_stream_arn" {
   value       = module.database.stream_arn
 }
 
+output "subscriptions_table_name" {
+  description = "Subscriptions table name (one item per channel and connection)."
+  value       = module.database.subscriptions_table_name
+}
+
 output "notifications_topic_arn" {
   description = "SNS topic backends publish notification requests to."
   value       = module.integration.notifications_topic_arn

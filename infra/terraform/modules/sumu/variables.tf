@@ -116,6 +116,12 @@ variable "jwt_context_claims" {
   default     = []
 }
 
+variable "channels_claim" {
+  description = "Token claim listing the channel patterns a connection may subscribe to (JWT_CHANNELS_CLAIM)."
+  type        = string
+  default     = "channels"
+}
+
 # WebSocket API
 # -------------
 variable "stage_name" {
@@ -185,6 +191,18 @@ variable "connection_ttl_seconds" {
     condition     = var.connection_ttl_seconds >= 7200 && var.connection_ttl_seconds <= 86400
     error_message = "The connection TTL must be between 7200 seconds (API Gateway's two-hour maximum connection duration) and one day."
   }
+}
+
+variable "public_channels" {
+  description = "Channel patterns any connection may subscribe to, whatever its token says (SUMU_PUBLIC_CHANNELS; `*` matches any run of characters)."
+  type        = list(string)
+  default     = ["public:*"]
+}
+
+variable "channels_per_connection" {
+  description = "Most channels one connection may subscribe to (CHANNELS_PER_CONNECTION)."
+  type        = number
+  default     = 100
 }
 
 # Pusher and presence

@@ -107,10 +107,15 @@ module "authorizer" {
 module "connections" {
   source = "../../modules/connections"
 
-  prefix             = local.prefix
-  package            = { file = local.package_files["connections"] }
-  kms_key_arn        = aws_kms_key.this.arn
-  connections_table  = { name = module.database.table_name, arn = module.database.table_arn }
+  prefix            = local.prefix
+  package           = { file = local.package_files["connections"] }
+  kms_key_arn       = aws_kms_key.this.arn
+  connections_table = { name = module.database.table_name, arn = module.database.table_arn }
+  subscriptions_table = {
+    name                    = module.database.subscriptions_table_name
+    arn                     = module.database.subscriptions_table_arn
+    by_connection_index_arn = module.database.subscriptions_by_connection_index_arn
+  }
   messages_topic_arn = module.integration.messages_topic_arn
   messages_queue     = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
   tags               = local.tags
@@ -132,10 +137,15 @@ module "gateway" {
 module "pusher" {
   source = "../../modules/pusher"
 
-  prefix                  = local.prefix
-  package                 = { file = local.package_files["pusher"] }
-  kms_key_arn             = aws_kms_key.this.arn
-  connections_table       = { name = module.database.table_name, arn = module.database.table_arn }
+  prefix            = local.prefix
+  package           = { file = local.package_files["pusher"] }
+  kms_key_arn       = aws_kms_key.this.arn
+  connections_table = { name = module.database.table_name, arn = module.database.table_arn }
+  subscriptions_table = {
+    name                    = module.database.subscriptions_table_name
+    arn                     = module.database.subscriptions_table_arn
+    by_connection_index_arn = module.database.subscriptions_by_connection_index_arn
+  }
   notifications_topic_arn = module.integration.notifications_topic_arn
   notifications_queue_arn = module.integration.notifications_queue_arn
   notifications_dlq       = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }

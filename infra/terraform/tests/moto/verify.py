@@ -16,7 +16,16 @@ from typing import Any
 import boto3
 
 PREFIX = "moto-sumu"
-ROUTE_KEYS = {"$connect", "$disconnect", "$default", "ping", "send", "publish"}
+ROUTE_KEYS = {
+    "$connect",
+    "$disconnect",
+    "$default",
+    "ping",
+    "send",
+    "publish",
+    "subscribe",
+    "unsubscribe",
+}
 FUNCTIONS = ("authorizer", "connections", "pusher", "presence")
 
 
@@ -56,6 +65,30 @@ def verify_applied(endpoint: str) -> list[str]:
     check(
         ttl.get("AttributeName") == "delete_at" and ttl.get("TimeToLiveStatus") == "ENABLED",
         "TTL on delete_at",
+        failures,
+    )
+    subscriptions = dynamodb.describe_table(TableName=f"{PREFIX}-subscriptions")["Table"]
+    keys = {k["AttributeName"]: k["KeyType"] for k in subscriptions["KeySchema"]}
+    check(
+        keys == {"channel": "HASH", "connection_id": "RANGE"},
+        "subscriptions table keyed by channel / connection_id",
+        failures,
+    )
+    indexes = {
+        index["IndexName"]: {k["AttributeName"]: k["KeyType"] for k in index["KeySchema"]}
+        for index in subscriptions.get("GlobalSecondaryIndexes", [])
+    }
+    check(
+        indexes == {"by_connection": {"connection_id": "HASH", "channel": "RANGE"}},
+        "subscriptions table's by_connection index",
+        failures,
+    )
+    ttl = dynamodb.describe_time_to_live(TableName=f"{PREFIX}-subscriptions")[
+        "TimeToLiveDescription"
+    ]
+    check(
+        ttl.get("AttributeName") == "delete_at" and ttl.get("TimeToLiveStatus") == "ENABLED",
+        "subscriptions TTL on delete_at",
         failures,
     )
 
@@ -119,7 +152,7 @@ def verify_applied(endpoint: str) -> list[str]:
             failures,
         )
         routes = {r["RouteKey"]: r for r in apigw.get_routes(ApiId=api["ApiId"])["Items"]}
-        check(set(routes) == ROUTE_KEYS, "the six routes", failures)
+        check(set(routes) == ROUTE_KEYS, "the eight routes", failures)
         check(
             routes.get("$connect", {}).get("AuthorizationType") == "CUSTOM",
             "$connect runs the authorizer",

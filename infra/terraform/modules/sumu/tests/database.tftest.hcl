@@ -50,3 +50,43 @@ run "table_follows_the_connection_record_contract" {
     error_message = "The module must report delete_at as its TTL attribute."
   }
 }
+
+run "subscriptions_table_follows_the_subscription_record_contract" {
+  command = plan
+
+  module {
+    source = "../database"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.subscriptions.hash_key == "channel" && aws_dynamodb_table.subscriptions.range_key == "connection_id"
+    error_message = "A channel's subscribers must be one Query: channel (hash), connection_id (range)."
+  }
+
+  assert {
+    condition     = toset([for a in aws_dynamodb_table.subscriptions.attribute : "${a.name}:${a.type}"]) == toset(["channel:S", "connection_id:S"])
+    error_message = "Only the two string keys may be declared; delete_at stays a plain Number attribute."
+  }
+
+  assert {
+    condition = jsonencode([for i in aws_dynamodb_table.subscriptions.global_secondary_index : [i.name, i.hash_key, i.range_key, i.projection_type]]) == jsonencode([
+      ["by_connection", "connection_id", "channel", "ALL"],
+    ])
+    error_message = "The by_connection index (connection_id, channel, all attributes) must find a connection's channels."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.subscriptions.ttl[0].enabled && aws_dynamodb_table.subscriptions.ttl[0].attribute_name == "delete_at"
+    error_message = "TTL must be enabled on delete_at, the connection's own expiry."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.subscriptions.stream_enabled != true && aws_dynamodb_table.subscriptions.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The subscriptions table is on demand and has no stream (nothing reads one)."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.subscriptions.server_side_encryption[0].enabled && aws_dynamodb_table.subscriptions.server_side_encryption[0].kms_key_arn == var.kms_key_arn && aws_dynamodb_table.subscriptions.point_in_time_recovery[0].enabled
+    error_message = "The subscriptions table must be encrypted with the stack's key and backed up like the connections table."
+  }
+}

@@ -39,6 +39,11 @@ variables {
     arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/test-connections"
     stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-connections/stream/2026-11-27T00:00:00.000"
   }
+  subscriptions_table = {
+    name                    = "test-subscriptions"
+    arn                     = "arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions"
+    by_connection_index_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"
+  }
   messages_topic_arn = "arn:aws:sns:us-east-1:123456789012:test-messages"
   messages_queue = {
     arn = "arn:aws:sqs:us-east-1:123456789012:test-messages"
@@ -86,27 +91,30 @@ run "pusher_event_sources_target_the_alias" {
 
   assert {
     condition = output.environment == tomap({
-      CONNECTIONS_TABLE_NAME = "test-connections"
-      APIGW_ENDPOINT         = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
-      PUSHER_CONCURRENCY     = "64"
-      NOTIFICATIONS_DLQ_URL  = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
+      CONNECTIONS_TABLE_NAME   = "test-connections"
+      APIGW_ENDPOINT           = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
+      PUSHER_CONCURRENCY       = "64"
+      NOTIFICATIONS_DLQ_URL    = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
+      SUBSCRIPTIONS_TABLE_NAME = "test-subscriptions"
     })
     error_message = "The pusher must get its DESIGN.md environment."
   }
 
   assert {
     condition = jsonencode({ for st in jsondecode(output.policy).Statement : st.Sid => [sort(st.Action), st.Resource] }) == jsonencode({
-      WriteOwnLogs             = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-pusher:*"]]
-      Tracing                  = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
-      DecryptEnvironment       = [["kms:Decrypt"], [var.kms_key_arn]]
-      DeadLetter               = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
-      ReadAndPruneConnections  = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
-      PostToConnections        = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
-      PollNotificationRequests = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
-      DeadLetterBadRequests    = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
-      UseStackKey              = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+      WriteOwnLogs              = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-pusher:*"]]
+      Tracing                   = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+      DecryptEnvironment        = [["kms:Decrypt"], [var.kms_key_arn]]
+      DeadLetter                = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
+      ReadAndPruneConnections   = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
+      ReadAndPruneSubscriptions = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], [var.subscriptions_table.arn]]
+      ListPrunedSubscriptions   = [["dynamodb:Query"], ["arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"]]
+      PostToConnections         = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
+      PollNotificationRequests  = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
+      DeadLetterBadRequests     = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
+      UseStackKey               = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
     })
-    error_message = "The pusher's role must hold exactly what sumu-pusher calls (Query, Scan, DescribeTable, BatchWriteItem, the conditional DeleteItem; ManageConnections on this stage's POST @connections; the queue it polls, the DLQ it writes), nothing more."
+    error_message = "The pusher's role must hold exactly what sumu-pusher calls (Query, Scan, DescribeTable, BatchWriteItem, the conditional DeleteItem; a channel's subscribers by Query, a pruned connection's subscriptions by Query on by_connection then deleted; ManageConnections on this stage's POST @connections; the queue it polls, the DLQ it writes), nothing more."
   }
 
   assert {
@@ -257,25 +265,30 @@ run "connections_environment_and_grants" {
 
   assert {
     condition = output.environment == tomap({
-      CONNECTIONS_TABLE_NAME = "test-connections"
-      MESSAGES_TOPIC_ARN     = "arn:aws:sns:us-east-1:123456789012:test-messages"
-      MESSAGES_QUEUE_URL     = "https://sqs.us-east-1.amazonaws.com/123456789012/test-messages"
-      CONNECTION_TTL_SECONDS = "7200"
+      CONNECTIONS_TABLE_NAME   = "test-connections"
+      MESSAGES_TOPIC_ARN       = "arn:aws:sns:us-east-1:123456789012:test-messages"
+      MESSAGES_QUEUE_URL       = "https://sqs.us-east-1.amazonaws.com/123456789012/test-messages"
+      CONNECTION_TTL_SECONDS   = "7200"
+      SUBSCRIPTIONS_TABLE_NAME = "test-subscriptions"
+      SUMU_PUBLIC_CHANNELS     = "public:*"
+      CHANNELS_PER_CONNECTION  = "100"
     })
     error_message = "The connections function must get its DESIGN.md environment."
   }
 
   assert {
     condition = jsonencode({ for st in jsondecode(output.policy).Statement : st.Sid => [sort(st.Action), st.Resource] }) == jsonencode({
-      WriteOwnLogs        = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-connections:*"]]
-      Tracing             = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
-      DecryptEnvironment  = [["kms:Decrypt"], [var.kms_key_arn]]
-      TrackConnections    = [["dynamodb:DeleteItem", "dynamodb:PutItem"], [var.connections_table.arn]]
-      PublishUserMessages = [["sns:Publish"], [var.messages_topic_arn]]
-      SendUserMessages    = [["sqs:SendMessage"], [var.messages_queue.arn]]
-      UseStackKey         = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
+      WriteOwnLogs                = [["logs:CreateLogStream", "logs:PutLogEvents"], ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-connections:*"]]
+      Tracing                     = [["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"]]
+      DecryptEnvironment          = [["kms:Decrypt"], [var.kms_key_arn]]
+      TrackConnections            = [["dynamodb:DeleteItem", "dynamodb:PutItem"], [var.connections_table.arn]]
+      TrackSubscriptions          = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], [var.subscriptions_table.arn]]
+      ListConnectionSubscriptions = [["dynamodb:Query"], ["arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"]]
+      PublishUserMessages         = [["sns:Publish"], [var.messages_topic_arn]]
+      SendUserMessages            = [["sqs:SendMessage"], [var.messages_queue.arn]]
+      UseStackKey                 = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
     })
-    error_message = "The connections role must hold exactly what sumu-connections calls: PutItem / DeleteItem on the table, Publish to the messages topic, SendMessage to the messages queue."
+    error_message = "The connections role must hold exactly what sumu-connections calls: PutItem / DeleteItem on the connections table; GetItem / PutItem / DeleteItem / BatchWriteItem on the subscriptions table and Query on its by_connection index only; Publish to the messages topic, SendMessage to the messages queue."
   }
 
   assert {
@@ -296,6 +309,39 @@ run "connections_rejects_a_ttl_shorter_than_a_connection" {
   }
 
   expect_failures = [var.connection_ttl_seconds]
+}
+
+run "connections_channel_settings" {
+  command = plan
+
+  module {
+    source = "../connections"
+  }
+
+  variables {
+    public_channels         = ["public:*", "lobby"]
+    channels_per_connection = 5
+  }
+
+  assert {
+    condition     = output.environment.SUMU_PUBLIC_CHANNELS == "public:*,lobby" && output.environment.CHANNELS_PER_CONNECTION == "5"
+    error_message = "The public patterns and the per-connection limit must reach the connections function."
+  }
+}
+
+run "connections_rejects_bad_channel_settings" {
+  command = plan
+
+  module {
+    source = "../connections"
+  }
+
+  variables {
+    public_channels         = ["a,b"]
+    channels_per_connection = 0
+  }
+
+  expect_failures = [var.public_channels, var.channels_per_connection]
 }
 
 run "authorizer_environment" {
@@ -320,6 +366,7 @@ run "authorizer_environment" {
       JWT_ALGORITHMS           = "RS256,RS384,RS512,PS256,ES256,ES384,EdDSA"
       JWT_LEEWAY_SECONDS       = "60"
       JWT_CONTEXT_CLAIMS       = "email"
+      JWT_CHANNELS_CLAIM       = "channels"
     })
     error_message = "The authorizer must get its DESIGN.md environment."
   }

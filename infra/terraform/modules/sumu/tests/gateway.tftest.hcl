@@ -62,8 +62,8 @@ run "routes_and_selection" {
   }
 
   assert {
-    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["$connect", "$disconnect", "$default", "ping", "send", "publish"])
-    error_message = "The routes must be exactly $connect, $disconnect, $default, ping, send and publish."
+    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["$connect", "$disconnect", "$default", "ping", "send", "publish", "subscribe", "unsubscribe"])
+    error_message = "The routes must be exactly $connect, $disconnect, $default, ping, send, publish, subscribe and unsubscribe."
   }
 
   assert {
@@ -77,8 +77,8 @@ run "routes_and_selection" {
   }
 
   assert {
-    condition     = toset(keys(aws_apigatewayv2_route_response.this)) == toset(["$default", "ping", "send", "publish"]) && alltrue([for k in ["$default", "ping", "send", "publish"] : aws_apigatewayv2_route.this[k].route_response_selection_expression == "$default"])
-    error_message = "ping, send, publish and $default must be two-way routes."
+    condition     = toset(keys(aws_apigatewayv2_route_response.this)) == toset(["$default", "ping", "send", "publish", "subscribe", "unsubscribe"]) && alltrue([for k in ["$default", "ping", "send", "publish", "subscribe", "unsubscribe"] : aws_apigatewayv2_route.this[k].route_response_selection_expression == "$default"])
+    error_message = "ping, send, publish, subscribe, unsubscribe and $default must be two-way routes (acks and error frames are route responses)."
   }
 
   assert {

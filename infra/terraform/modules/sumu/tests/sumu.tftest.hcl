@@ -200,3 +200,28 @@ run "pipelines_need_github" {
 
   expect_failures = [terraform_data.ci_inputs]
 }
+
+run "channels_reach_the_functions" {
+  command = plan
+
+  variables {
+    channels_claim          = "rooms"
+    public_channels         = ["public:*", "lobby"]
+    channels_per_connection = 20
+  }
+
+  assert {
+    condition     = output.subscriptions_table_name == "acme-test-sumu-subscriptions" && module.database.subscriptions_table_name == module.connections.environment.SUBSCRIPTIONS_TABLE_NAME && module.database.subscriptions_table_name == module.pusher.environment.SUBSCRIPTIONS_TABLE_NAME
+    error_message = "The connections and pusher functions must both get the subscriptions table."
+  }
+
+  assert {
+    condition     = module.authorizer.environment.JWT_CHANNELS_CLAIM == "rooms" && module.connections.environment.SUMU_PUBLIC_CHANNELS == "public:*,lobby" && module.connections.environment.CHANNELS_PER_CONNECTION == "20"
+    error_message = "channels_claim goes to the authorizer; public_channels and channels_per_connection to connections."
+  }
+
+  assert {
+    condition     = contains(module.gateway.route_keys, "subscribe") && contains(module.gateway.route_keys, "unsubscribe")
+    error_message = "The WebSocket API must route subscribe and unsubscribe (to the connections function)."
+  }
+}
