@@ -26,6 +26,7 @@ TABLE = "sumu-connections"
 # Records of connections opened well before the prune grace period (their $connect is over).
 ESTABLISHED_S = 600.0
 DLQ = "sumu-notifications-dlq"
+SUBSCRIPTIONS = "sumu-subscriptions"
 
 
 @dataclass
@@ -60,6 +61,29 @@ class PusherStack:
             ]
             self.dynamodb.batch_write_item(RequestItems={TABLE: requests})
 
+    def subscribe(self, user_id: str, connection_id: str, *channels: str) -> None:
+        """subscription-record items as sumu-connections writes them (issue 17)."""
+        for channel in channels:
+            self.dynamodb.put_item(
+                TableName=SUBSCRIPTIONS,
+                Item={
+                    "channel": {"S": channel},
+                    "connection_id": {"S": connection_id},
+                    "user_id": {"S": user_id},
+                    "subscribed_at": {"N": str(int(time.time() * 1000))},
+                    "delete_at": {"N": str(int(time.time()) + 7200)},
+                },
+            )
+
+    def subscriptions(self) -> set[tuple[str, str]]:
+        """(channel, connection_id) of every subscription item."""
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=SUBSCRIPTIONS)
+        return {
+            (item["channel"]["S"], item["connection_id"]["S"])
+            for page in pages
+            for item in page["Items"]
+        }
+
     def connection_ids(self) -> set[str]:
         pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE)
         return {item["connection_id"]["S"] for page in pages for item in page["Items"]}
@@ -89,6 +113,32 @@ def _item(user_id: str, connection_id: str, age_s: float) -> dict[str, Any]:
     }
 
 
+def create_subscriptions_table(dynamodb: Any, table_name: str) -> None:
+    """The subscriptions table as issue 17 fixes it (subscription-record contract)."""
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[
+            {"AttributeName": "channel", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "channel", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_connection",
+                "KeySchema": [
+                    {"AttributeName": "connection_id", "KeyType": "HASH"},
+                    {"AttributeName": "channel", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def reason_of(message: dict[str, Any]) -> str:
     value: str = message["MessageAttributes"]["reason"]["StringValue"]
     return value
@@ -109,6 +159,7 @@ def stack(
     management_api.reset()
     dynamodb = boto3.client("dynamodb")
     create_connections_table(dynamodb, TABLE)
+    create_subscriptions_table(dynamodb, SUBSCRIPTIONS)
     sqs = boto3.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     for name, value in {
@@ -122,6 +173,7 @@ def stack(
         "PUSHER_POST_TIMEOUT_MS": "500",
         "PUSHER_SAFETY_MARGIN_MS": "500",
         "PUSHER_SCAN_SEGMENTS": "1",
+        "SUBSCRIPTIONS_TABLE_NAME": SUBSCRIPTIONS,
     }.items():
         monkeypatch.setenv(name, value)
     # Building aiobotocore clients takes about a second on this machine, so the runtime (the

@@ -11,11 +11,16 @@ _ids = itertools.count(1)
 
 
 def request_body(
-    data: Any, users: list[str] | None = None, exclude: list[str] | None = None
+    data: Any,
+    users: list[str] | None = None,
+    exclude: list[str] | None = None,
+    channels: list[str] | None = None,
 ) -> str:
     request: dict[str, Any] = {"data": data}
     if users is not None:
         request["users"] = users
+    if channels is not None:
+        request["channels"] = channels
     if exclude is not None:
         request["exclude_users"] = exclude
     return json.dumps(request)

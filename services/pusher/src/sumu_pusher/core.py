@@ -30,7 +30,8 @@ from sumu_pusher.management_api import PostResult, post_to_connection
 from sumu_pusher.records import InboundRecord, NotificationJob, Rejection, notification_job
 from sumu_pusher.settings import Settings
 from sumu_pusher.store import ConnectionsTable
-from sumu_pusher.targets import Connection, connections_for, lookup_plan
+from sumu_pusher.subscriptions import SubscriptionsTable
+from sumu_pusher.targets import Connection, channel_posts, connections_for, lookup_plan
 from sumu_pusher.telemetry import InvocationFigures, log_event
 
 # Kept after the finishing phase for the invocation's log line and the handler's return.
@@ -48,6 +49,12 @@ class Adapters:
     table: ConnectionsTable
     management_api: Any
     sqs: Any
+    # None when SUBSCRIPTIONS_TABLE_NAME is unset (no channels on this deployment).
+    subscriptions: SubscriptionsTable | None = None
+
+    def dynamodb_calls(self) -> int:
+        extra = self.subscriptions.calls if self.subscriptions is not None else 0
+        return self.table.calls + extra
 
 
 @dataclass
@@ -56,6 +63,8 @@ class Delivery:
 
     job: NotificationJob
     targets: list[Connection] = field(default_factory=list)
+    # Channel subscribers and the envelope each receives (one per channel it matched).
+    channel_targets: list[tuple[Connection, bytes]] = field(default_factory=list)
     looked_up: bool = False
     lookup_failed: bool = False
     settled: int = 0  # posts that landed, or found the connection gone
@@ -68,7 +77,7 @@ class Delivery:
             self.looked_up
             and not self.lookup_failed
             and not self.failure
-            and self.settled == len(self.targets)
+            and self.settled == len(self.targets) + len(self.channel_targets)
         )
 
 
@@ -79,6 +88,16 @@ class BatchOutcome:
     # Set when the batch failed for a reason no record owns (a 403 from the management API).
     configuration_error: str = ""
 
+
+# A request naming channels on a deployment without the subscriptions table cannot be served,
+# and dead-lettering it would hide a deployment mistake behind a slowly filling DLQ: like a 403,
+# it fails loudly and is retried (the queue's redrive policy still moves it to the DLQ after
+# maxReceiveCount). Nothing of it is posted, not even to its users, so retries add no duplicates.
+NO_SUBSCRIPTIONS_TABLE = (
+    "the request names channels but SUBSCRIPTIONS_TABLE_NAME is not set: the pusher cannot find "
+    "their subscribers; set it to the subscriptions table (and grant dynamodb:Query on it and "
+    "its by_connection index)"
+)
 
 # A 403 from the management API is about the function, not a connection or a request: dead-
 # lettering request after request would empty the queue into the DLQ while the cause stays.
@@ -125,11 +144,16 @@ async def process_batch(
                     **_record_fields(record),
                 )
 
+    if adapters.subscriptions is None and any(d.job.channels for d in deliveries):
+        figures.configuration_errors = 1
+        log_event("ERROR", NO_SUBSCRIPTIONS_TABLE)
     fan_out = FanOut()
     try:
         async with asyncio.timeout_at(end - settings.safety_margin_s):
-            await _look_up(deliveries, adapters.table, settings)
-            figures.connections_targeted = sum(len(delivery.targets) for delivery in deliveries)
+            await _look_up(deliveries, adapters, settings)
+            figures.connections_targeted = sum(
+                len(delivery.targets) + len(delivery.channel_targets) for delivery in deliveries
+            )
             await _post_all(deliveries, adapters.management_api, settings, figures, fan_out)
     except TimeoutError:
         log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
@@ -182,10 +206,11 @@ async def process_batch(
     )
 
 
-async def _look_up(
-    deliveries: Sequence[Delivery], table: ConnectionsTable, settings: Settings
-) -> None:
+async def _look_up(deliveries: Sequence[Delivery], adapters: Adapters, settings: Settings) -> None:
+    table = adapters.table
     plan = lookup_plan(delivery.job for delivery in deliveries)
+    subscribers: dict[str, list[Connection]] = {}
+    failed_channels: set[str] = set()
     by_user: dict[str, list[Connection]] = {}
     failed_users: set[str] = set()
     everyone: list[Connection] = []
@@ -198,6 +223,16 @@ async def _look_up(
         except Exception as error:  # noqa: BLE001 - only the requests naming this user wait
             failed_users.add(user_id)
             log_event("ERROR", "connections query failed", user_id=user_id, error=repr(error))
+
+    async def query_channel(channel: str) -> None:
+        if adapters.subscriptions is None:
+            failed_channels.add(channel)
+            return
+        try:
+            subscribers[channel] = await adapters.subscriptions.subscribers_of(channel)
+        except Exception as error:  # noqa: BLE001 - only the requests naming this channel wait
+            failed_channels.add(channel)
+            log_event("ERROR", "subscribers query failed", channel=channel, error=repr(error))
 
     async def scan() -> None:
         nonlocal scan_failed
@@ -212,19 +247,30 @@ async def _look_up(
             group.create_task(scan())
         if not scan_serves_selected:
             group.create_task(for_each_bounded(plan.users, settings.concurrency, query))
+        if plan.channels:
+            group.create_task(for_each_bounded(plan.channels, settings.concurrency, query_channel))
     if scan_serves_selected:
         for connection in everyone:
             by_user.setdefault(connection.user_id, []).append(connection)
 
     for delivery in deliveries:
         job = delivery.job
-        delivery.targets = connections_for(job, by_user, everyone)
         served_by_scan = job.broadcast or scan_serves_selected
-        delivery.lookup_failed = (served_by_scan and scan_failed) or not failed_users.isdisjoint(
-            job.users
+        delivery.lookup_failed = (
+            (served_by_scan and scan_failed)
+            or not failed_users.isdisjoint(job.users)
+            or not failed_channels.isdisjoint(job.channels)
         )
         if delivery.lookup_failed:
-            delivery.failure = "connections lookup failed"
+            # Nothing is posted for it: the retry sends it whole anyway.
+            delivery.failure = (
+                NO_SUBSCRIPTIONS_TABLE
+                if job.channels and adapters.subscriptions is None
+                else "connections lookup failed"
+            )
+        else:
+            delivery.targets = connections_for(job, by_user, everyone)
+            delivery.channel_targets = channel_posts(job, subscribers)
         delivery.looked_up = True
 
 
@@ -243,21 +289,23 @@ async def _post_all(
     figures: InvocationFigures,
     fan_out: FanOut,
 ) -> None:
-    def posts() -> Iterator[tuple[Delivery, Connection]]:
+    def posts() -> Iterator[tuple[Delivery, Connection, bytes]]:
         for delivery in deliveries:
-            for connection in delivery.targets:
+            # User deliveries carry data verbatim; channel deliveries their channel's envelope.
+            user_posts = ((c, delivery.job.payload) for c in delivery.targets)
+            for connection, payload in (*user_posts, *delivery.channel_targets):
                 # After a 403 every post would be refused: stop drawing posts (those in flight
                 # finish). Once the gateway refused a request's data, its other posts would be
                 # refused too.
                 if fan_out.forbidden:
                     return
                 if delivery.rejection is None:
-                    yield delivery, connection
+                    yield delivery, connection, payload
 
-    async def post(target: tuple[Delivery, Connection]) -> None:
-        delivery, connection = target
+    async def post(target: tuple[Delivery, Connection, bytes]) -> None:
+        delivery, connection, payload = target
         outcome = await post_to_connection(
-            client, connection.connection_id, delivery.job.payload, settings.retry
+            client, connection.connection_id, payload, settings.retry
         )
         figures.retried += outcome.retries
         if outcome.result is PostResult.DELIVERED:
@@ -321,6 +369,7 @@ async def _finish(
             return
         figures.pruned = outcome.deleted
         figures.prune_skipped = len(outcome.skipped)
+        await prune_subscriptions(outcome.skipped)
         if outcome.skipped:
             log_event(
                 "INFO",
@@ -332,6 +381,23 @@ async def _finish(
             )
         if outcome.left:
             log_event("ERROR", "gone connections left in the table", count=outcome.left)
+
+    async def prune_subscriptions(skipped: Sequence[str]) -> None:
+        # The same grace as the records: a connection whose record was kept as possibly still
+        # in its $connect keeps its subscriptions too.
+        if adapters.subscriptions is None:
+            return
+        young = set(skipped)
+        connection_ids = [c.connection_id for c in gone if c.connection_id not in young]
+        if not connection_ids:
+            return
+        try:
+            left = await adapters.subscriptions.delete_subscriptions_of(connection_ids)
+        except Exception as error:  # noqa: BLE001 - TTL removes them later anyway
+            log_event("ERROR", "pruning gone subscriptions failed", error=repr(error))
+            return
+        if left:
+            log_event("ERROR", "gone subscriptions left in the table", count=left)
 
     async def send(rejection: Rejection) -> None:
         try:

@@ -7,6 +7,7 @@ notification-request contract, data over API Gateway's message size); everything
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ class InboundRecord:
 class NotificationJob:
     """A valid notification request: who gets ``payload`` (users already deduplicated).
 
-    ``broadcast``: the request has no ``users`` key. ``empty_audience``: it has one, and it is
-    the empty list, so it reaches nobody (a recipient list that came out empty must never mean
-    "everyone").
+    ``broadcast``: the request has neither a ``users`` nor a ``channels`` key.
+    ``empty_audience``: it names audiences and every one is an empty list, so it reaches
+    nobody (a recipient list that came out empty must never mean "everyone").
+    ``channel_payloads``: per channel named (deduplicated), the envelope each subscriber
+    receives, ``{"type": "message", "channel", "id", "data"}`` (server-frame v2).
     """
 
     record: InboundRecord
@@ -52,6 +55,11 @@ class NotificationJob:
     excluded: frozenset[str]
     payload: bytes
     empty_audience: bool = False
+    channel_payloads: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(channel for channel, _ in self.channel_payloads)
 
 
 @dataclass(frozen=True)
@@ -118,14 +126,61 @@ def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
     users = tuple(
         dict.fromkeys(user for user in request.get("users") or () if user not in excluded)
     )
+    channel_payloads = _channel_payloads(record, request.get("channels") or (), payload)
+    if isinstance(channel_payloads, Rejection):
+        return channel_payloads
+    named = [request[key] for key in ("users", "channels") if key in request]
     return NotificationJob(
         record=record,
-        broadcast="users" not in request,
+        # A request naming channels is never a broadcast, even without users.
+        broadcast=not named,
         users=users,
         excluded=excluded,
         payload=payload,
-        empty_audience=request.get("users") == [],
+        empty_audience=bool(named) and all(audience == [] for audience in named),
+        channel_payloads=channel_payloads,
     )
+
+
+def message_id_of(record: InboundRecord) -> str:
+    """The envelope's ``id``: the queue's or topic's message id, which a redelivery of the same
+    message keeps, so every retry carries the same id and clients can drop duplicates. A record
+    without one (never seen from SQS or SNS) gets a digest of its body, stable across retries."""
+    if record.message_id:
+        return record.message_id
+    return "sha256:" + hashlib.sha256(record.body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _channel_payloads(
+    record: InboundRecord, channels: Any, data_payload: bytes
+) -> tuple[tuple[str, bytes], ...] | Rejection:
+    """One envelope per distinct channel, built around the already serialised data (so data
+    of any size is encoded once)."""
+    message_id = json.dumps(message_id_of(record), ensure_ascii=False).encode("utf-8")
+    payloads: list[tuple[str, bytes]] = []
+    for channel in dict.fromkeys(channels):
+        # Channel names are ASCII by the contract's pattern.
+        envelope = b"".join(
+            (
+                b'{"type":"message","channel":',
+                json.dumps(channel).encode("ascii"),
+                b',"id":',
+                message_id,
+                b',"data":',
+                data_payload,
+                b"}",
+            )
+        )
+        if len(envelope) > MAX_POST_BYTES:
+            return Rejection(
+                record,
+                "payload_too_large",
+                f"the channel message for {channel} is {len(envelope)} bytes as JSON; API Gateway "
+                f"posts at most {MAX_POST_BYTES}",
+                "/data",
+            )
+        payloads.append((channel, envelope))
+    return tuple(payloads)
 
 
 def _valid_request(record: InboundRecord) -> dict[str, Any] | Rejection:

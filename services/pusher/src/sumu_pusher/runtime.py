@@ -29,6 +29,7 @@ from sumu_pusher.core import Adapters, BatchOutcome, process_batch
 from sumu_pusher.records import InboundRecord, compile_validator
 from sumu_pusher.settings import Settings, SettingsError, load_settings
 from sumu_pusher.store import ConnectionsTable
+from sumu_pusher.subscriptions import SubscriptionsTable
 from sumu_pusher.telemetry import log_event
 
 
@@ -77,9 +78,9 @@ class PusherRuntime:
 
     async def _process(self, records: Sequence[InboundRecord], ends_at: float) -> BatchOutcome:
         adapters = await self._open_adapters()
-        calls_before = adapters.table.calls
+        calls_before = adapters.dynamodb_calls()
         outcome = await process_batch(records, adapters, self.settings, ends_at)
-        outcome.figures.dynamodb_calls = adapters.table.calls - calls_before
+        outcome.figures.dynamodb_calls = adapters.dynamodb_calls() - calls_before
         return outcome
 
     async def _open_adapters(self) -> Adapters:
@@ -127,7 +128,15 @@ class PusherRuntime:
         sqs = ClientOnFirstUse(
             lambda: session.create_client("sqs", config=aws_config), self._clients
         )
-        self._adapters = Adapters(table=table, management_api=management_api, sqs=sqs)
+        # The subscriptions table shares the DynamoDB client: no client more to build.
+        subscriptions = (
+            SubscriptionsTable(dynamodb, settings.subscriptions_table_name, retry=settings.retry)
+            if settings.subscriptions_table_name
+            else None
+        )
+        self._adapters = Adapters(
+            table=table, management_api=management_api, sqs=sqs, subscriptions=subscriptions
+        )
         return self._adapters
 
     @property

@@ -60,6 +60,8 @@ class Settings:
     selective_scan: bool = False
     # Records younger than this are not deleted on a 410 (see DEFAULT_PRUNE_GRACE_SECONDS).
     prune_grace_s: int = DEFAULT_PRUNE_GRACE_SECONDS
+    # Channels (issue 17); None: a request naming channels fails loudly (see core).
+    subscriptions_table_name: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -90,6 +92,7 @@ class Settings:
             prune_grace_s=_integer(
                 environ, "PUSHER_PRUNE_GRACE_SECONDS", DEFAULT_PRUNE_GRACE_SECONDS, 0, 7200
             ),
+            subscriptions_table_name=environ.get("SUBSCRIPTIONS_TABLE_NAME", "").strip() or None,
         )
 
 

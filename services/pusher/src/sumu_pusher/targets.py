@@ -25,17 +25,38 @@ class LookupPlan:
 
     users: tuple[str, ...]
     scan: bool
+    # One Query per distinct channel of the batch, on the subscriptions table.
+    channels: tuple[str, ...] = ()
 
 
 def lookup_plan(jobs: Iterable[NotificationJob]) -> LookupPlan:
     users: dict[str, None] = {}
+    channels: dict[str, None] = {}
     scan = False
     for job in jobs:
         if job.broadcast:
             scan = True
         else:
             users.update(dict.fromkeys(job.users))
-    return LookupPlan(users=tuple(users), scan=scan)
+            channels.update(dict.fromkeys(job.channels))
+    return LookupPlan(users=tuple(users), scan=scan, channels=tuple(channels))
+
+
+def channel_posts(
+    job: NotificationJob, subscribers_by_channel: Mapping[str, Sequence[Connection]]
+) -> list[tuple[Connection, bytes]]:
+    """(connection, envelope) for every subscriber of every channel the job names, excluded
+    users filtered: a connection in several of the channels gets one post per channel, each
+    naming its channel; one subscribed twice to a channel (one item) gets one."""
+    posts: list[tuple[Connection, bytes]] = []
+    for channel, envelope in job.channel_payloads:
+        seen: set[str] = set()
+        for connection in subscribers_by_channel.get(channel, ()):
+            if connection.user_id in job.excluded or connection.connection_id in seen:
+                continue
+            seen.add(connection.connection_id)
+            posts.append((connection, envelope))
+    return posts
 
 
 def connections_for(

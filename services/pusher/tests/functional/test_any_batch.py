@@ -28,6 +28,10 @@ CONNECTIONS = {
     "u4": [OPENING],
 }
 USER_POOL = [*CONNECTIONS, "ghost"]
+# Channel subscriptions (issue 17): connection -> its channels; room-3 has no subscriber.
+SUBSCRIBED = {"c0a": ["room-1", "room-2"], "c1a": ["room-1"], GONE: ["room-2"], OPENING: ["room-1"]}
+USER_OF = {c: user for user, cs in CONNECTIONS.items() for c in cs}
+CHANNEL_POOL = ["room-1", "room-2", "room-3"]
 
 json_values = st.recursive(
     st.none()
@@ -50,6 +54,9 @@ def valid_bodies(draw: st.DrawFn) -> str:
         users = draw(user_lists)
         if users is not None:
             request[key] = users
+    channels = draw(st.none() | st.lists(st.sampled_from(CHANNEL_POOL), max_size=4))
+    if channels is not None:
+        request["channels"] = channels
     return json.dumps(request)
 
 
@@ -135,8 +142,9 @@ def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[s
         request = request_of(record["body"])
         assert isinstance(request, dict)
         excluded = set(request.get("exclude_users") or ())
-        # A request without users is a broadcast; an empty list reaches nobody.
-        users = request["users"] if "users" in request else list(CONNECTIONS)
+        # A request without users and channels is a broadcast; an empty list reaches nobody.
+        broadcast = "users" not in request and "channels" not in request
+        users = list(CONNECTIONS) if broadcast else request.get("users", [])
         canonical = json.dumps(request["data"], sort_keys=True)
         for user in set(users) - excluded:
             for connection_id in CONNECTIONS.get(user, ()):
@@ -144,7 +152,32 @@ def expected_posts(batch: list[Any]) -> tuple[dict[str, Counter[str]], Counter[s
                     posts[GONE]["pruned"] = 1
                 elif connection_id != OPENING:
                     posts[connection_id][canonical] += 1
+        # Channel subscribers get one envelope per channel they matched.
+        for channel in set(request.get("channels", [])):
+            for connection_id, channels in SUBSCRIBED.items():
+                if channel not in channels or USER_OF[connection_id] in excluded:
+                    continue
+                if connection_id == GONE:
+                    posts[GONE]["pruned"] = 1
+                elif connection_id != OPENING:
+                    posts[connection_id][channel_canonical(channel, request["data"])] += 1
     return posts, dead_bodies, garbage
+
+
+def channel_canonical(channel: str, data: Any) -> str:
+    return json.dumps({"channel": channel, "data": data}, sort_keys=True)
+
+
+def canonical_of(frame: Any) -> str:
+    """A received frame as expected_posts counts it (an envelope's id differs per record)."""
+    if isinstance(frame, dict) and set(frame) == {"type", "channel", "id", "data"}:
+        return channel_canonical(frame["channel"], frame["data"])
+    return json.dumps(frame, sort_keys=True)
+
+
+def subscribe_all(stack: Any) -> None:
+    for connection_id, channels in SUBSCRIBED.items():
+        stack.subscribe(USER_OF[connection_id], connection_id, *channels)
 
 
 def test_any_batch(stack):
@@ -152,6 +185,7 @@ def test_any_batch(stack):
     for user_id, connection_ids in CONNECTIONS.items():
         stack.connect(user_id, *connection_ids)
     stack.connect("u4", OPENING, age_s=0)
+    subscribe_all(stack)
 
     @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
     @given(batch=st.lists(records, max_size=8))
@@ -160,6 +194,7 @@ def test_any_batch(stack):
         stack.api.behave(GONE, "gone")
         stack.api.behave(OPENING, "gone")
         stack.connect("u3", GONE)
+        stack.subscribe("u3", GONE, *SUBSCRIBED[GONE])
         posts, dead_bodies, garbage = expected_posts(batch)
         must_prune = posts.pop(GONE)["pruned"] == 1
         posts.pop(OPENING)
@@ -169,14 +204,15 @@ def test_any_batch(stack):
         assert response == {"batchItemFailures": []}
         # AND every target connection got each of its requests exactly once
         for connection_id, expected in posts.items():
-            got = Counter(
-                json.dumps(data, sort_keys=True) for data in stack.api.received(connection_id)
-            )
+            got = Counter(canonical_of(frame) for frame in stack.api.received(connection_id))
             assert got == expected, connection_id
         # AND a gone connection that was targeted is deleted from the table
         assert (GONE not in stack.connection_ids()) is must_prune
-        # AND a record younger than the grace period is never pruned
+        gone_subscriptions = {s for s in stack.subscriptions() if s[1] == GONE}
+        assert (not gone_subscriptions) is must_prune
+        # AND a record younger than the grace period is never pruned, nor its subscriptions
         assert OPENING in stack.connection_ids()
+        assert ("room-1", OPENING) in stack.subscriptions()
         # AND every invalid record is in the DLQ with its reason
         dead = stack.dead_letters()
         assert all(message["MessageAttributes"]["reason"]["StringValue"] for message in dead)
@@ -199,7 +235,16 @@ loose_values = st.recursive(
     | st.booleans()
     | st.integers()
     | st.text(max_size=8)
-    | st.sampled_from(["aws:sqs", "aws:sns", '{"data": 1}', '{"users": [], "data": 1}']),
+    | st.sampled_from(
+        [
+            "aws:sqs",
+            "aws:sns",
+            '{"data": 1}',
+            '{"users": [], "data": 1}',
+            '{"channels": ["room-1"], "data": 1}',
+            '{"channels": ["room-1", "room-2"], "users": ["u0"], "data": 1}',
+        ]
+    ),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(json_keys, children, max_size=4)
     ),
@@ -221,6 +266,7 @@ def test_any_event_whatever_the_management_api_answers(stack):
     for user_id, connection_ids in CONNECTIONS.items():
         stack.connect(user_id, *connection_ids)
     stack.connect("u4", OPENING, age_s=0)
+    subscribe_all(stack)
 
     @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
     @given(event=any_events, answer=st.sampled_from(["ok", "gone", "forbidden", "too_large"]))
@@ -235,7 +281,8 @@ def test_any_event_whatever_the_management_api_answers(stack):
             return
         assert set(response) == {"batchItemFailures"}
         assert all(set(item) == {"itemIdentifier"} for item in response["batchItemFailures"])
-        # AND a 410 never removes a record younger than the grace period
+        # AND a 410 never removes a record younger than the grace period, nor its subscriptions
         assert OPENING in stack.connection_ids()
+        assert ("room-1", OPENING) in stack.subscriptions()
 
     check()

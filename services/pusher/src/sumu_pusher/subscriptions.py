@@ -1,0 +1,121 @@
+"""The subscriptions table (subscription-record items, written by sumu-connections) through the
+same aiobotocore DynamoDB client as the connections table.
+
+Key ``channel`` (hash) / ``connection_id`` (range): a channel's subscribers are one Query,
+paginated. GSI ``by_connection`` (``connection_id`` / ``channel``, projection ALL): a gone
+connection's subscriptions are one Query, then BatchWriteItem deletes. Reads are eventually
+consistent, like the connections table's: a subscription made a moment before the lookup may
+miss one message (the same race as subscribing just after it was published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from sumu_pusher.fanout import for_each_bounded
+from sumu_pusher.settings import RetryPolicy
+from sumu_pusher.targets import Connection
+
+BY_CONNECTION_INDEX = "by_connection"
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+BATCH_WRITE_LIMIT = 25
+# Gone connections whose subscriptions are looked up and deleted at once.
+PRUNE_CONCURRENCY = 8
+
+
+class SubscriptionsTable:
+    def __init__(self, client: Any, table_name: str, *, retry: RetryPolicy) -> None:
+        self._client = client
+        self._table_name = table_name
+        self._retry = retry
+        self.calls = 0
+
+    async def subscribers_of(self, channel: str) -> list[Connection]:
+        """The channel's subscribed connections (``connected_at_ms`` unknown: a subscription
+        does not carry it, so a 410 prune checks the age on the connection record itself)."""
+        arguments: dict[str, Any] = {
+            "TableName": self._table_name,
+            "KeyConditionExpression": "#ch = :ch",
+            "ExpressionAttributeValues": {":ch": {"S": channel}},
+            "ProjectionExpression": "#u, #c",
+            "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id", "#ch": "channel"},
+        }
+        subscribers: list[Connection] = []
+        while True:
+            self.calls += 1
+            page = await self._client.query(**arguments)
+            subscribers.extend(
+                Connection(item["user_id"]["S"], item["connection_id"]["S"])
+                for item in page.get("Items", ())
+                if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
+            )
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return subscribers
+            arguments["ExclusiveStartKey"] = last_key
+
+    async def delete_subscriptions_of(self, connection_ids: Sequence[str]) -> int:
+        """Delete every subscription of these (gone) connections; how many could not be."""
+        left = 0
+
+        async def prune(connection_id: str) -> None:
+            nonlocal left
+            try:
+                channels = await self._channels_of(connection_id)
+                for start in range(0, len(channels), BATCH_WRITE_LIMIT):
+                    left += await self._delete_chunk(
+                        connection_id, channels[start : start + BATCH_WRITE_LIMIT]
+                    )
+            except Exception:  # noqa: BLE001 - one connection's failure stays its own (TTL later)
+                left += 1
+
+        await for_each_bounded(dict.fromkeys(connection_ids), PRUNE_CONCURRENCY, prune)
+        return left
+
+    async def _channels_of(self, connection_id: str) -> list[str]:
+        arguments: dict[str, Any] = {
+            "TableName": self._table_name,
+            "IndexName": BY_CONNECTION_INDEX,
+            "KeyConditionExpression": "#c = :c",
+            "ExpressionAttributeNames": {"#c": "connection_id", "#ch": "channel"},
+            "ExpressionAttributeValues": {":c": {"S": connection_id}},
+            "ProjectionExpression": "#ch",
+        }
+        channels: list[str] = []
+        while True:
+            self.calls += 1
+            page = await self._client.query(**arguments)
+            channels.extend(
+                item["channel"]["S"]
+                for item in page.get("Items", ())
+                if "S" in item.get("channel", {})
+            )
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return channels
+            arguments["ExclusiveStartKey"] = last_key
+
+    async def _delete_chunk(self, connection_id: str, channels: Sequence[str]) -> int:
+        requests: list[Any] = [
+            {
+                "DeleteRequest": {
+                    "Key": {"channel": {"S": channel}, "connection_id": {"S": connection_id}}
+                }
+            }
+            for channel in channels
+        ]
+        # UnprocessedItems (throttling) are resent with backoff, as the connections prune does.
+        for attempt in range(1, self._retry.max_attempts + 1):
+            if attempt > 1:
+                await asyncio.sleep(self._retry.delay(attempt - 1, random.random()))  # noqa: S311 - jitter
+            self.calls += 1
+            response = await self._client.batch_write_item(
+                RequestItems={self._table_name: requests}
+            )
+            requests = response.get("UnprocessedItems", {}).get(self._table_name, [])
+            if not requests:
+                return 0
+        return len(requests)
