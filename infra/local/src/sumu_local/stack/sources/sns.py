@@ -5,6 +5,13 @@ SNS envelope it receives becomes Lambda's SNS event. A failed invocation leaves 
 the queue: it is retried after the visibility timeout and, after the redrive policy's
 ``maxReceiveCount``, kept in the internal queue's DLQ (Lambda's async retries and on-failure
 destination). https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+
+SNS invokes a Lambda subscriber asynchronously: one message does not wait for the previous one's
+invocation to end, Lambda runs them side by side up to the function's concurrency. So ``run``
+keeps up to ``concurrency`` invocations in flight (by default the function's own limit,
+``spec.concurrency``; 1 for a function without one) and receives only as many messages as it
+has free slots, so no received message waits for a slot while its visibility timeout runs.
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -48,27 +56,83 @@ class SnsEventSource:
     delivery_queue_url: str
     subscription_arn: str
     wait_seconds: int = 1
+    # Invocations in flight at once; None: the function's own concurrency (``spec.concurrency``).
+    concurrency: int | None = None
+
+    def in_flight_limit(self) -> int:
+        if self.concurrency is not None:
+            return max(1, self.concurrency)
+        spec = getattr(self.function, "spec", None)
+        limit = getattr(spec, "concurrency", 1)
+        return max(1, limit) if isinstance(limit, int) else 1
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                logger.exception("polling %s failed", self.delivery_queue_url)
-                stop.wait(1.0)
+        limit = self.in_flight_limit()
+        slots = threading.Semaphore(limit)
+        with ThreadPoolExecutor(limit, thread_name_prefix=f"{self.function.name}-sns") as pool:
+            while not stop.is_set():
+                try:
+                    self._dispatch_once(pool, slots, limit)
+                except Exception:
+                    logger.exception("polling %s failed", self.delivery_queue_url)
+                    stop.wait(1.0)
+
+    def _dispatch_once(
+        self, pool: ThreadPoolExecutor, slots: threading.Semaphore, limit: int
+    ) -> int:
+        """Wait for a free slot, receive at most as many messages as slots are free, start each
+        one's invocation without waiting for it. Returns the number received."""
+        if not slots.acquire(timeout=1.0):
+            return 0
+        free = 1
+        while free < min(10, limit) and slots.acquire(blocking=False):
+            free += 1
+        try:
+            messages = self._receive(free)
+        except BaseException:
+            for _ in range(free):
+                slots.release()
+            raise
+        for _ in range(free - len(messages)):
+            slots.release()
+        for message in messages:
+            pool.submit(self._settle, message, slots)
+        return len(messages)
+
+    def _settle(self, message: dict[str, Any], slots: threading.Semaphore) -> None:
+        try:
+            self._deliver_and_delete(message)
+        except Exception:
+            logger.exception("delivering from %s failed", self.delivery_queue_url)
+        finally:
+            slots.release()
 
     def poll_once(self) -> int:
-        messages = self.sqs.receive_message(
+        """Receive one batch and deliver its messages (side by side, up to the concurrency);
+        returns once all of them are settled. Returns the batch size."""
+        limit = self.in_flight_limit()
+        messages = self._receive(10)
+        if limit == 1 or len(messages) <= 1:
+            for message in messages:
+                self._deliver_and_delete(message)
+        else:
+            with ThreadPoolExecutor(min(limit, len(messages))) as pool:
+                list(pool.map(self._deliver_and_delete, messages))
+        return len(messages)
+
+    def _receive(self, count: int) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
             QueueUrl=self.delivery_queue_url,
-            MaxNumberOfMessages=10,
+            MaxNumberOfMessages=count,
             WaitTimeSeconds=self.wait_seconds,
         ).get("Messages", [])
-        for message in messages:
-            if self._deliver(message["Body"]):
-                self.sqs.delete_message(
-                    QueueUrl=self.delivery_queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-        return len(messages)
+        return messages
+
+    def _deliver_and_delete(self, message: dict[str, Any]) -> None:
+        if self._deliver(message["Body"]):
+            self.sqs.delete_message(
+                QueueUrl=self.delivery_queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
 
     def _deliver(self, body: str) -> bool:
         try:
