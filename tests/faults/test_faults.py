@@ -52,6 +52,9 @@ PUSHER_POST_TIMEOUT_MS = "20000"
 PUSHER_SAFETY_MARGIN_MS = "1000"
 PUSHER_MAX_ATTEMPTS = "3"
 PUSHER_BACKOFF_MAX_MS = "300"
+# The ghost test prunes a connection seconds after it connected: no grace for young records
+# (the pusher's default of 60 s spares a record whose $connect may still be in flight).
+PUSHER_PRUNE_GRACE_SECONDS = "0"
 """
 
 
