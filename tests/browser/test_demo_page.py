@@ -43,3 +43,32 @@ def test_the_demo_page_works_end_to_end(live: LiveStack, page: Any, tmp_path: Pa
     screenshot = tmp_path / "demo.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_demo_page_subscribes_to_a_channel_and_shows_its_messages(
+    live: LiveStack, page: Any
+) -> None:
+    # GIVEN a user logged in on the demo page (its token allows room-*; a public channel needs
+    # no claim at all)
+    user, channel = unique("demo"), f"public:{unique('news')}"
+    page.goto(live.manifest.demo_url)
+    page.fill("#user-id", user)
+    page.fill("#token-channels", "room-*")
+    page.click("#connect")
+    page.wait_for_function("document.getElementById('status').textContent === 'connected'")
+    # WHEN the user subscribes to a channel
+    page.fill("#channel", channel)
+    page.click("#subscribe")
+    # THEN the ack lists it among the subscribed channels
+    page.wait_for_selector(f"#channels li[data-channel='{channel}']")
+    # WHEN a backend notifies the channel
+    live.client("sqs").send_message(
+        QueueUrl=live.manifest.notifications_queue_url,
+        MessageBody=json.dumps({"channels": [channel], "data": {"message": "hello channel"}}),
+    )
+    # THEN the message is shown with its channel
+    page.wait_for_selector(f"#notifications li:has-text('[{channel}]'):has-text('hello channel')")
+    # WHEN the user unsubscribes
+    page.click("#unsubscribe")
+    # THEN the channel leaves the list
+    page.wait_for_selector(f"#channels li[data-channel='{channel}']", state="detached")

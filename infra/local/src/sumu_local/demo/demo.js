@@ -8,6 +8,7 @@ const ONLINE_REFRESH_MS = 2000;
 const $ = (id) => document.getElementById(id);
 let socket = null;
 let keepalive = null;
+const subscribed = new Set();
 
 function setStatus(text, kind) {
   $("status").textContent = text;
@@ -25,10 +26,22 @@ function setConnected(connected) {
   $("disconnect").disabled = !connected;
   $("send").disabled = !connected;
   $("publish").disabled = !connected;
+  $("subscribe").disabled = !connected;
+  $("unsubscribe").disabled = !connected;
 }
 
-async function login(userId) {
-  const response = await fetch(`/demo/token?sub=${encodeURIComponent(userId)}`);
+function showChannels() {
+  $("channels").replaceChildren(...[...subscribed].sort().map((channel) => {
+    const item = document.createElement("li");
+    item.textContent = channel;
+    item.dataset.channel = channel;
+    return item;
+  }));
+}
+
+async function login(userId, channels) {
+  const query = `sub=${encodeURIComponent(userId)}&channels=${encodeURIComponent(channels)}`;
+  const response = await fetch(`/demo/token?${query}`);
   if (!response.ok) throw new Error(await response.text());
   return response.json();
 }
@@ -39,15 +52,20 @@ function onFrame(event) {
   if (frame && frame.type === "pong") {
     $("connection-id").textContent = frame.connectionId;
   } else if (frame && (frame.type === "ack" || frame.type === "error")) {
+    if (frame.type === "ack" && frame.action === "subscribe") subscribed.add(frame.channel);
+    if (frame.type === "ack" && frame.action === "unsubscribe") subscribed.delete(frame.channel);
+    showChannels();
     prepend("acks", JSON.stringify(frame));
+  } else if (frame && frame.type === "message" && typeof frame.channel === "string") {
+    prepend("notifications", `[${frame.channel}] ${JSON.stringify(frame.data)}`);
   } else {
     prepend("notifications", JSON.stringify(frame));
   }
 }
 
-async function connect(userId) {
+async function connect(userId, channels) {
   setStatus("connecting...");
-  const { token, websocket_url: websocketUrl } = await login(userId);
+  const { token, websocket_url: websocketUrl } = await login(userId, channels);
   socket = new WebSocket(`${websocketUrl}?authorization=${encodeURIComponent(token)}`);
   socket.onopen = () => {
     setStatus("connected", "connected");
@@ -61,6 +79,8 @@ async function connect(userId) {
     clearInterval(keepalive);
     setConnected(false);
     $("connection-id").textContent = "-";
+    subscribed.clear(); // $disconnect removed them
+    showChannels();
     setStatus(`disconnected (${event.code})`, event.code === 1000 ? "" : "error");
   };
 }
@@ -86,7 +106,7 @@ function userList(text) {
 
 $("login").addEventListener("submit", (event) => {
   event.preventDefault();
-  connect($("user-id").value.trim()).catch((error) => setStatus(`refused: ${error.message}`, "error"));
+  connect($("user-id").value.trim(), $("token-channels").value.trim()).catch((error) => setStatus(`refused: ${error.message}`, "error"));
 });
 
 $("disconnect").addEventListener("click", () => socket && socket.close(1000));
@@ -99,6 +119,12 @@ $("message-form").addEventListener("submit", (event) => {
   socket.send(JSON.stringify({ action, message }));
 });
 
+$("channel-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const action = event.submitter.dataset.action;
+  socket.send(JSON.stringify({ action, channel: $("channel").value.trim() }));
+});
+
 $("notify-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   let data;
@@ -106,7 +132,9 @@ $("notify-form").addEventListener("submit", async (event) => {
   const request = { data, via: $("notify-via").value };
   const users = userList($("notify-users").value);
   const excluded = userList($("notify-exclude").value);
+  const channels = userList($("notify-channels").value);
   if (users.length) request.users = users;
+  if (channels.length) request.channels = channels;
   if (excluded.length) request.exclude_users = excluded;
   const response = await fetch("/demo/notify", {
     method: "POST",

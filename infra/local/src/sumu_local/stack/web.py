@@ -4,6 +4,8 @@
 ``GET /``                       the demo page (static files from ``sumu_local/demo``)
 ``GET /demo/token?sub=ID``      a token for any user id: the demo's "log in". Only served
                                 while the local issuer is in use, never with a real provider.
+                                ``&channels=room-* news:*`` adds the channels claim (the
+                                patterns the connection may subscribe to, space-separated).
 ``GET /demo/online``            who is connected now, read from the connections table
 ``POST /demo/notify``           a notification request, validated, then sent to the
                                 notifications queue or topic exactly as a backend would
@@ -26,6 +28,7 @@ from sumu_local.stack.issuer import TokenIssuer
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_TOKEN_TTL_SECONDS = 3600
 MAX_ONLINE_PAGES = 100
+MAX_CHANNEL_PATTERNS_CHARS = 2048
 
 
 @dataclass
@@ -61,7 +64,12 @@ class DemoBackend:
         subject = request.query.get("sub", "").strip()
         if not subject or len(subject) > 128:
             raise web.HTTPBadRequest(text="sub: a user id of 1 to 128 characters")
-        token = self.issuer.token(subject, ttl_seconds=DEMO_TOKEN_TTL_SECONDS)
+        patterns = request.query.get("channels", "").split()
+        if len(" ".join(patterns)) > MAX_CHANNEL_PATTERNS_CHARS:
+            raise web.HTTPBadRequest(text="channels: at most 2048 characters of patterns")
+        # The claim as a list, one of the two shapes the authorizer accepts (issue 17).
+        claims = {"channels": patterns} if patterns else None
+        token = self.issuer.token(subject, ttl_seconds=DEMO_TOKEN_TTL_SECONDS, claims=claims)
         return web.json_response({"token": token, "websocket_url": self.websocket_url})
 
     async def online(self, request: web.Request) -> web.Response:
