@@ -45,9 +45,11 @@ def live(stack: LiveStack) -> Iterator[LiveStack]:
 
 
 def frame(socket: ClientConnection, action: str, channel: str) -> dict[str, Any]:
-    """Send a subscribe / unsubscribe frame; the route's answer (ack or error frame)."""
+    """Send a subscribe / unsubscribe frame; the route's answer (ack or error frame), without
+    the requestId every answer carries (API Gateway's, different each time)."""
     socket.send(json.dumps({"action": action, "channel": channel}))
     answer: dict[str, Any] = json.loads(socket.recv(timeout=10))
+    answer.pop("requestId", None)
     return answer
 
 
