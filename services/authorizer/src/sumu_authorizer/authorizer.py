@@ -63,5 +63,14 @@ class Authorizer:
         resources = list(self._settings.authorized_apis) or ([arn] if arn else [])
         if not resources:
             raise Denied("event has no methodArn and AUTHORIZED_APIS is not set")
+        context, channel_problems = authorizer_context(subject, claims, self._settings)
+        if channel_problems:
+            log_event(
+                logging.WARNING,
+                "channels_claim_ignored",
+                sub=subject,
+                claim=self._settings.channels_claim,
+                reasons=channel_problems,
+            )
         log_event(logging.INFO, "allow", sub=subject, kid=header.kid, method_arn=arn)
-        return allow(subject, resources, authorizer_context(subject, claims, self._settings))
+        return allow(subject, resources, context)

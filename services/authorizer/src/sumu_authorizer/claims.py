@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from sumu_authorizer.channels import CONTEXT_KEY, BadChannelsClaim, channel_patterns, encode
 from sumu_authorizer.decision import ContextValue, Denied
 from sumu_authorizer.settings import Settings
 
@@ -68,8 +69,10 @@ def check_claims(claims: dict[str, object], settings: Settings, now: float) -> s
 
 def authorizer_context(
     subject: str, claims: dict[str, object], settings: Settings
-) -> dict[str, ContextValue]:
-    """``sub`` and the JWT_CONTEXT_CLAIMS present as string, number or boolean.
+) -> tuple[dict[str, ContextValue], list[str]]:
+    """``sub``, the JWT_CONTEXT_CLAIMS present as string, number or boolean, and ``channels``
+    (the channels claim's patterns, JSON-encoded) when the token has that claim; with the
+    problems of the channels claim, for a WARN line (the connection is allowed regardless).
 
     API Gateway rejects objects and arrays in the context, so such claims are left out.
     """
@@ -80,4 +83,12 @@ def authorizer_context(
             isinstance(value, float) and math.isfinite(value)
         ):
             context[name] = value
-    return context
+    problems: list[str] = []
+    if settings.channels_claim in claims:
+        try:
+            patterns, problems = channel_patterns(claims[settings.channels_claim])
+        except BadChannelsClaim as error:
+            # No patterns at all, and the key left out: only the public channels remain.
+            return context, [str(error)]
+        context[CONTEXT_KEY] = encode(patterns)
+    return context, problems

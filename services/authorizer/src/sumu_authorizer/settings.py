@@ -16,6 +16,10 @@ DEFAULT_LEEWAY_SECONDS = 60
 # API Gateway puts principalId and integrationLatency beside the context keys in
 # requestContext.authorizer, so a claim of that name would shadow them.
 RESERVED_CONTEXT_KEYS = frozenset({"principalId", "integrationLatency"})
+# The context key that carries the token's channel patterns (channels.py), whatever the claim's
+# name: JWT_CONTEXT_CLAIMS cannot copy another value over it.
+CHANNELS_CONTEXT_KEY = "channels"
+DEFAULT_CHANNELS_CLAIM = "channels"
 # Without an issuer or an audience, a signature from the JWKS would be enough to get in; some key
 # sets sign for many tenants (Firebase's x509 map signs the tokens of every Firebase project), so
 # that must be an explicit choice, never what an incomplete configuration does.
@@ -39,6 +43,8 @@ class Settings:
     context_claims: tuple[str, ...]
     authorized_apis: tuple[str, ...]
     allow_any_issuer_and_audience: bool = False
+    # The claim holding the token's channel patterns (issue 17).
+    channels_claim: str = DEFAULT_CHANNELS_CLAIM
 
 
 def _comma_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -111,7 +117,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     context_claims = tuple(
         name
         for name in _comma_list(environ, "JWT_CONTEXT_CLAIMS")
-        if name != "sub" and name not in RESERVED_CONTEXT_KEYS
+        if name not in {"sub", CHANNELS_CONTEXT_KEY} and name not in RESERVED_CONTEXT_KEYS
     )
     return Settings(
         jwks_uri=jwks_uri,
@@ -123,4 +129,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         context_claims=tuple(dict.fromkeys(context_claims)),
         authorized_apis=_comma_list(environ, "AUTHORIZED_APIS"),
         allow_any_issuer_and_audience=allow_any,
+        channels_claim=environ.get("JWT_CHANNELS_CLAIM", "").strip() or DEFAULT_CHANNELS_CLAIM,
     )

@@ -156,9 +156,21 @@ def test_any_claims_in_a_validly_signed_token_get_a_clean_decision(
     @given(
         st.dictionaries(
             st.sampled_from(
-                ["exp", "nbf", "iat", "iss", "aud", "sub", "client_id", "extra", "nested"]
+                # channels: the channels claim (issue 17), any JSON or a list of any strings
+                [
+                    "exp",
+                    "nbf",
+                    "iat",
+                    "iss",
+                    "aud",
+                    "sub",
+                    "client_id",
+                    "extra",
+                    "nested",
+                    "channels",
+                ]
             ),
-            JSON,
+            JSON | st.lists(st.text(max_size=140), max_size=120),
             max_size=5,
         )
     )
