@@ -28,6 +28,8 @@ class DynamoDbProxy:
         self._lock = threading.Lock()
         self._ghosts: dict[str, dict[str, dict[str, Any]]] = {}  # user_id -> connection_id -> item
         self.failing: set[str] = set()  # operation names (Query, PutItem...) answered with a 500
+        # Ghosts are connection records: reads of another table (subscriptions) never see them.
+        self.ghost_table = ""
         self._server = LoopbackServer(_Handler, self)
 
     @property
@@ -51,7 +53,8 @@ class DynamoDbProxy:
             self._ghosts.clear()
 
     def _ghosts_for(self, operation: str, request: dict[str, Any]) -> list[dict[str, Any]]:
-        if request.get("ConsistentRead") is True:
+        other_table = bool(self.ghost_table) and request.get("TableName") != self.ghost_table
+        if request.get("ConsistentRead") is True or other_table:
             return []
         with self._lock:
             if not self._ghosts:

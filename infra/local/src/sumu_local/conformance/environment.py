@@ -19,6 +19,7 @@ from sumu_local.conformance.keys import KeyServer
 from sumu_local.conformance.management_api import ManagementApi
 from sumu_local.stack.aws import LOCAL_CREDENTIALS, aws_client
 from sumu_local.stack.moto_server import MotoProcess, start_moto
+from sumu_local.stack.resources import SUBSCRIPTIONS_BY_CONNECTION_INDEX
 
 REGION = "us-east-1"
 AUDIENCES = ("conformance-api", "conformance-other")
@@ -40,6 +41,7 @@ class Environment:
     keys: KeyServer
     run_id: str
     table: str = ""
+    subscriptions_table: str = ""
     messages_queue_url: str = ""
     messages_topic_arn: str = ""
     topic_capture_queue_url: str = ""  # raw subscription of the messages topic: what backends get
@@ -96,6 +98,31 @@ class Environment:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        self.proxy.ghost_table = self.table
+        self.subscriptions_table = f"{prefix}-subscriptions"
+        # The design's shape (infra/terraform modules/database, sumu_local.stack.resources).
+        dynamodb.create_table(
+            TableName=self.subscriptions_table,
+            AttributeDefinitions=[
+                {"AttributeName": "channel", "AttributeType": "S"},
+                {"AttributeName": "connection_id", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "channel", "KeyType": "HASH"},
+                {"AttributeName": "connection_id", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": SUBSCRIPTIONS_BY_CONNECTION_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "connection_id", "KeyType": "HASH"},
+                        {"AttributeName": "channel", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         self.messages_queue_url = sqs.create_queue(QueueName=f"{prefix}-messages")["QueueUrl"]
         self.dlq_url = sqs.create_queue(QueueName=f"{prefix}-notifications-dlq")["QueueUrl"]
         notifications = sqs.create_queue(QueueName=f"{prefix}-notifications")["QueueUrl"]
@@ -126,6 +153,7 @@ class Environment:
             # Reads go through the proxy, which answers like DynamoDB's eventual consistency.
             "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url,
             "CONNECTIONS_TABLE_NAME": self.table,
+            "SUBSCRIPTIONS_TABLE_NAME": self.subscriptions_table,
             "MESSAGES_QUEUE_URL": self.messages_queue_url,
             "MESSAGES_TOPIC_ARN": self.messages_topic_arn,
             "CONNECTION_TTL_SECONDS": str(CONNECTION_TTL_SECONDS),
@@ -135,6 +163,8 @@ class Environment:
             "JWT_ISSUER_JWKS_URI": self.keys.jwks_uri,
             "JWT_ISSUER": self.keys.issuer,
             "JWT_AUTHORIZED_AUDIENCES": ",".join(AUDIENCES),
+            # Small, so the channel cases reach the limit in a few frames (DESIGN.md 6 names it).
+            "CHANNELS_PER_CONNECTION": "3",
             # The built-in pusher's knobs, shortened so retries and hangs cost seconds, not
             # minutes; other implementations ignore them.
             "PUSHER_BACKOFF_BASE_MS": "20",
@@ -198,6 +228,33 @@ class Environment:
                 return
             for item in items:
                 self.delete_connection(item["user_id"]["S"], item["connection_id"]["S"])
+
+    def put_subscription(self, channel: str, user_id: str, connection_id: str) -> None:
+        """A subscription-record item, as the connections service writes one."""
+        now = time.time()
+        item = {
+            "channel": {"S": channel},
+            "connection_id": {"S": connection_id},
+            "user_id": {"S": user_id},
+            "subscribed_at": {"N": str(int(now * 1000))},
+            "delete_at": {"N": str(int(now) + CONNECTION_TTL_SECONDS * 2)},
+        }
+        self.client("dynamodb").put_item(TableName=self.subscriptions_table, Item=item)
+
+    def connection_channels(self, connection_id: str) -> list[str]:
+        """The connection's channels, read from the table itself (a Scan: the index is the
+        implementation's path, the table is the truth)."""
+        items = (
+            self.client("dynamodb")
+            .scan(
+                TableName=self.subscriptions_table,
+                FilterExpression="connection_id = :c",
+                ExpressionAttributeValues={":c": {"S": connection_id}},
+                ConsistentRead=True,
+            )
+            .get("Items", [])
+        )
+        return sorted(item["channel"]["S"] for item in items)
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message on the queue now, deleted as read."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TextIO
 
-from sumu_local.conformance import authorizer, connections, presence, pusher
+from sumu_local.conformance import authorizer, channels, connections, presence, pusher
 from sumu_local.conformance.environment import Environment
 from sumu_local.conformance.report import (
     Case,
@@ -25,8 +26,11 @@ from sumu_local.stack.functions import FunctionError
 
 SUITES: dict[str, Suite] = {
     "authorizer": authorizer.SUITE,
-    "connections": connections.SUITE,
-    "pusher": pusher.SUITE,
+    # The channel cases (issue 17) live in a module of their own; they extend both suites.
+    "connections": replace(
+        connections.SUITE, cases=connections.SUITE.cases + channels.CONNECTIONS_CASES
+    ),
+    "pusher": replace(pusher.SUITE, cases=pusher.SUITE.cases + channels.PUSHER_CASES),
     "presence": presence.SUITE,
 }
 SERVICES = tuple(SUITES)
