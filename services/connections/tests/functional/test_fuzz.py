@@ -4,6 +4,7 @@ server frame, and only frames that the client-frame contract accepts reach a bac
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -63,8 +64,8 @@ def _reject(name: str) -> None:
     raise ValueError(name)
 
 
-def destination_by_contract(frame: str | bytes) -> str | None:
-    """The oracle, from the contract alone: which backend route a frame must reach, if any."""
+def valid_frame(frame: str | bytes) -> Any:
+    """The frame parsed, when the client-frame contract accepts it; None otherwise."""
     if isinstance(frame, bytes):
         try:
             frame = frame.decode("utf-8")
@@ -75,6 +76,28 @@ def destination_by_contract(frame: str | bytes) -> str | None:
         parsed = json.loads(frame, parse_constant=_reject)
         validate("client-frame", parsed, serialised_size=size)
     except (ValueError, RecursionError, ContractError):
+        return None
+    return parsed
+
+
+def subscribe_allowed(channel: str, grant: str | None) -> bool:
+    """The permission oracle: the grant's patterns (a JSON list of strings, else none) and the
+    default public:*, each ``*`` any run of characters, the whole name matched."""
+    try:
+        decoded = json.loads(grant) if grant is not None else []
+    except ValueError:
+        decoded = []
+    patterns = [p for p in decoded if isinstance(p, str) and p] if isinstance(decoded, list) else []
+    return any(
+        re.fullmatch(".*".join(map(re.escape, pattern.split("*"))), channel, flags=re.DOTALL)
+        for pattern in [*patterns, "public:*"]
+    )
+
+
+def destination_by_contract(frame: str | bytes) -> str | None:
+    """The oracle, from the contract alone: which backend route a frame must reach, if any."""
+    parsed = valid_frame(frame)
+    if parsed is None:
         return None
     if parsed["action"] in ("ping", "subscribe", "unsubscribe"):
         return None  # answered by the service itself, nothing reaches a backend
@@ -107,6 +130,20 @@ def test_any_client_frame_gets_a_server_frame_and_only_valid_messages_are_forwar
     assert answer["type"] in {"pong", "ack", "error"}
     if answer["type"] == "error":
         assert destination is None
+    # AND a valid subscribe is acknowledged exactly when the grant or the public patterns allow
+    # its channel (then it is stored); a valid unsubscribe always is (then nothing is left)
+    parsed = valid_frame(frame)
+    if isinstance(parsed, dict) and parsed["action"] in ("subscribe", "unsubscribe"):
+        key = (parsed["channel"], "conn-1")
+        stored = {(i["channel"]["S"], i["connection_id"]["S"]) for i in stack.subscriptions()}
+        if parsed["action"] == "unsubscribe":
+            assert answer["type"] == "ack"
+            assert key not in stored
+        elif subscribe_allowed(parsed["channel"], grant):
+            assert answer["type"] == "ack"
+            assert key in stored
+        else:
+            assert (answer["type"], answer["code"]) == ("error", "forbidden")
 
 
 scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
