@@ -7,10 +7,14 @@ the queue: it is retried after the visibility timeout and, after the redrive pol
 destination). https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
 
 SNS invokes a Lambda subscriber asynchronously: one message does not wait for the previous one's
-invocation to end, Lambda runs them side by side up to the function's concurrency. So ``run``
-keeps up to ``concurrency`` invocations in flight (by default the function's own limit,
-``spec.concurrency``; 1 for a function without one) and receives only as many messages as it
-has free slots, so no received message waits for a slot while its visibility timeout runs.
+invocation to end, Lambda runs them side by side up to the function's concurrency. ``run`` can
+keep up to ``concurrency`` invocations in flight (``None``: the function's own limit,
+``spec.concurrency``) and then receives only as many messages as it has free slots, so no
+received message waits for a slot while its visibility timeout runs. The default stays 1, one
+at a time: on the embedded stack, concurrent broadcasts to 10,000 connections each run a
+parallel Scan of the connections table in moto, whose Scan walks and serializes the whole table
+per segment (~4 s per broadcast at 10,000 items); four of them at once pushed moto past the
+pusher's 10 s read timeout and the broadcasts came back after the visibility timeout.
 https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
 """
 
@@ -57,7 +61,7 @@ class SnsEventSource:
     subscription_arn: str
     wait_seconds: int = 1
     # Invocations in flight at once; None: the function's own concurrency (``spec.concurrency``).
-    concurrency: int | None = None
+    concurrency: int | None = 1
 
     def in_flight_limit(self) -> int:
         if self.concurrency is not None:
