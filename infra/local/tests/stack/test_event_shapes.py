@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -53,7 +54,7 @@ def test_a_real_identity_provider_is_what_the_authorizer_is_told_to_trust() -> N
     config = StackConfig(environment={"JWT_LEEWAY_SECONDS": "30"}).with_overrides(
         jwks_uri="https://idp.example/jwks.json", issuer="https://idp.example/", audience="a,b"
     )
-    resources = StackResources(*(f"r{n}" for n in range(11)))
+    resources = StackResources(*(f"r{n}" for n in range(len(dataclasses.fields(StackResources)))))
     environment = _handler_environment(
         config=config,
         resources=resources,

@@ -4,6 +4,7 @@ backend's endpoints, the CLI against it, and a clean stop."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import os
@@ -177,6 +178,49 @@ def test_the_cli_notifies_a_listener_and_reads_online_users(
     assert result == [0]
     lines = capsys.readouterr().out.splitlines()
     assert '{"hi":"zoe"}' in lines
+
+
+def test_the_cli_subscribes_a_listener_and_notifies_its_channel(
+    running: tuple[StackThread, StackManifest],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN `sumu listen --subscribe` on a public channel (no claim needed), in a thread
+    runner, _ = running
+    stack_file = str(runner.stack.config.state_dir / "stack.json")
+    channel = f"public:cli-{time.monotonic_ns()}"
+    result: list[int] = []
+    arguments = ["listen", "--sub", "yuki", "--subscribe", channel, "--count", "2"]
+    listener = threading.Thread(
+        target=lambda: result.append(main([*arguments, "--seconds", "60", "--stack", stack_file]))
+    )
+    listener.start()
+    deadline = time.monotonic() + 30  # a cold $connect is slow on a loaded machine
+    while f'"channel":"{channel}"' not in capsys.readouterr().out:
+        assert time.monotonic() < deadline, "the subscribe was never acknowledged"
+        time.sleep(0.05)
+    # WHEN `sumu notify --channels` names it
+    assert (
+        main(["notify", "--channels", channel, "--data", '{"hi": 1}', "--stack", stack_file]) == 0
+    )
+    listener.join(timeout=30)
+    # THEN the listener printed the channel envelope and exited 0
+    assert result == [0]
+    [frame] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "hi" in line]
+    assert (frame["type"], frame["channel"], frame["data"]) == ("message", channel, {"hi": 1})
+    # AND a bad channel name never leaves the CLI
+    assert main(["notify", "--channels", "no spaces", "--data", "1", "--stack", stack_file]) == 1
+
+
+def test_token_claims_are_parsed_as_json(
+    running: tuple[StackThread, StackManifest], capsys: pytest.CaptureFixture[str]
+) -> None:
+    runner, _ = running
+    stack_file = str(runner.stack.config.state_dir / "stack.json")
+    claim = 'channels=["room-*", "news:*"]'
+    assert main(["token", "--sub", "kai", "--claim", claim, "--stack", stack_file]) == 0
+    payload = capsys.readouterr().out.strip().split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["channels"] == ["room-*", "news:*"]
 
 
 def test_notify_refuses_a_request_that_breaks_the_contract(
