@@ -72,8 +72,11 @@ class NotificationRequest(_Inbound):
     channels: Annotated[list[ChannelName], Field(max_length=100)] | None = None
     exclude_users: list[UserId] | None = None
     data: JsonValue = Field(...)
+    # The idempotency key (since 0.4.0): a request whose id was already accepted is not
+    # delivered again.
+    id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None
 
-    @field_validator("users", "channels", "exclude_users", mode="before")
+    @field_validator("users", "channels", "exclude_users", "id", mode="before")
     @classmethod
     def _absent_not_null(cls, value: Any) -> Any:
         if value is None:
@@ -101,7 +104,7 @@ class MessageFrame(_Inbound):
 class ChannelFrame(_Inbound):
     action: Literal["subscribe", "unsubscribe"]
     channel: ChannelName
-    # Reserved for history recovery (a later release); accepted and ignored.
+    # The last seq the client saw (since 0.4.0): the messages after it are replayed first.
     since: Annotated[StrictInt, Field(ge=0)] | None = None
 
     @field_validator("since", mode="before")
@@ -140,6 +143,9 @@ class ChannelAckFrame(_Outbound):
     action: Literal["subscribe", "unsubscribe"]
     channel: ChannelName
     request_id: StrictStr | None = Field(None, alias="requestId")
+    # Subscribe only (since 0.4.0): whether history covered since, and the channel's head seq.
+    recovered: StrictBool | None = None
+    seq: Annotated[StrictInt, Field(ge=0)] | None = None
 
 
 class ChannelMessage(_Outbound):
@@ -148,6 +154,8 @@ class ChannelMessage(_Outbound):
     type: Literal["message"] = "message"
     channel: ChannelName
     id: Annotated[StrictStr, Field(min_length=1)]
+    # The position in the channel (since 0.4.0); absent without history.
+    seq: Annotated[StrictInt, Field(ge=1)] | None = None
     data: JsonValue = Field(...)
 
 

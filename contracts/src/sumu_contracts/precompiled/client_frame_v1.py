@@ -69,7 +69,7 @@ def validate_urn_sumu_contract_client_frame_v1(data, custom_formats={}, name_pre
                     },
                     {
                         "title": "Channel subscription",
-                        "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). since is reserved for history recovery (a later release) and ignored until then.",
+                        "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). subscribe with since (since 0.4.0) first sends every message of the channel with seq > since still in history, in order, then the ack (recovered true or false, and the channel's seq).",
                         "type": "object",
                         "properties": {
                             "action": {"enum": ["subscribe", "unsubscribe"]},
@@ -79,7 +79,7 @@ def validate_urn_sumu_contract_client_frame_v1(data, custom_formats={}, name_pre
                                 "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                             },
                             "since": {
-                                "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                                "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                                 "type": "integer",
                                 "minimum": 0,
                             },
@@ -113,7 +113,7 @@ def validate_urn_sumu_contract_client_frame_v1(data, custom_formats={}, name_pre
                     },
                     "channel": {
                         "title": "Channel subscription",
-                        "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). since is reserved for history recovery (a later release) and ignored until then.",
+                        "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). subscribe with since (since 0.4.0) first sends every message of the channel with seq > since still in history, in order, then the ack (recovered true or false, and the channel's seq).",
                         "type": "object",
                         "properties": {
                             "action": {"enum": ["subscribe", "unsubscribe"]},
@@ -123,7 +123,7 @@ def validate_urn_sumu_contract_client_frame_v1(data, custom_formats={}, name_pre
                                 "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                             },
                             "since": {
-                                "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                                "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                                 "type": "integer",
                                 "minimum": 0,
                             },
@@ -146,7 +146,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
             name="" + (name_prefix or "data") + "",
             definition={
                 "title": "Channel subscription",
-                "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). since is reserved for history recovery (a later release) and ignored until then.",
+                "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). subscribe with since (since 0.4.0) first sends every message of the channel with seq > since still in history, in order, then the ack (recovered true or false, and the channel's seq).",
                 "type": "object",
                 "properties": {
                     "action": {"enum": ["subscribe", "unsubscribe"]},
@@ -156,7 +156,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                         "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                     },
                     "since": {
-                        "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                        "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                         "type": "integer",
                         "minimum": 0,
                     },
@@ -179,7 +179,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                 name="" + (name_prefix or "data") + "",
                 definition={
                     "title": "Channel subscription",
-                    "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). since is reserved for history recovery (a later release) and ignored until then.",
+                    "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). subscribe with since (since 0.4.0) first sends every message of the channel with seq > since still in history, in order, then the ack (recovered true or false, and the channel's seq).",
                     "type": "object",
                     "properties": {
                         "action": {"enum": ["subscribe", "unsubscribe"]},
@@ -189,7 +189,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                             "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                         },
                         "since": {
-                            "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                            "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                             "type": "integer",
                             "minimum": 0,
                         },
@@ -261,7 +261,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                     value=data__since,
                     name="" + (name_prefix or "data") + ".since",
                     definition={
-                        "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                        "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                         "type": "integer",
                         "minimum": 0,
                     },
@@ -274,7 +274,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                         value=data__since,
                         name="" + (name_prefix or "data") + ".since",
                         definition={
-                            "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                            "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                             "type": "integer",
                             "minimum": 0,
                         },
@@ -291,7 +291,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                 name="" + (name_prefix or "data") + "",
                 definition={
                     "title": "Channel subscription",
-                    "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). since is reserved for history recovery (a later release) and ignored until then.",
+                    "description": "subscribe joins a channel the connection may read (its token's channels claim or the public patterns), unsubscribe leaves it (idempotent). Answered with an ack or an error frame (forbidden, invalid, limit). subscribe with since (since 0.4.0) first sends every message of the channel with seq > since still in history, in order, then the ack (recovered true or false, and the channel's seq).",
                     "type": "object",
                     "properties": {
                         "action": {"enum": ["subscribe", "unsubscribe"]},
@@ -301,7 +301,7 @@ def validate___definitions_channel(data, custom_formats={}, name_prefix=None):
                             "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                         },
                         "since": {
-                            "description": "Reserved: the last seq the client saw on this channel; ignored by this release.",
+                            "description": "The last seq the client saw on this channel (subscribe only; since 0.4.0): the messages after it still in history are sent before the ack. Ignored by unsubscribe.",
                             "type": "integer",
                             "minimum": 0,
                         },
@@ -479,5 +479,5 @@ def validate___definitions_ping(data, custom_formats={}, name_prefix=None):
     return data
 
 
-SCHEMA_SHA256 = "b6dd4c40aa7f61ff22b3e34ddf97fdcbc2cd3f0f55be4622f925317fc1c8805e"
+SCHEMA_SHA256 = "9db7c077b9f239265c254702eb823ebba48b97e19e05996db82bfca31c2652a7"
 VALIDATE = validate_urn_sumu_contract_client_frame_v1

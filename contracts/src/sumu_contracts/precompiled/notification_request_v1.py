@@ -58,6 +58,12 @@ def validate_urn_sumu_contract_notification_request_v1(data, custom_formats={}, 
                     "data": {
                         "description": "Any JSON value; every target connection receives it serialised as JSON, verbatim."
                     },
+                    "id": {
+                        "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                    },
                 },
                 "required": ["data"],
                 "additionalProperties": False,
@@ -128,6 +134,12 @@ def validate_urn_sumu_contract_notification_request_v1(data, custom_formats={}, 
                         },
                         "data": {
                             "description": "Any JSON value; every target connection receives it serialised as JSON, verbatim."
+                        },
+                        "id": {
+                            "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 128,
                         },
                     },
                     "required": ["data"],
@@ -261,6 +273,54 @@ def validate_urn_sumu_contract_notification_request_v1(data, custom_formats={}, 
         if "data" in data_keys:
             data_keys.remove("data")
             data__data = data["data"]
+        if "id" in data_keys:
+            data_keys.remove("id")
+            data__id = data["id"]
+            if not isinstance(data__id, (str)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".id must be string",
+                    value=data__id,
+                    name="" + (name_prefix or "data") + ".id",
+                    definition={
+                        "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                    },
+                    rule="type",
+                )
+            if isinstance(data__id, str):
+                data__id_len = len(data__id)
+                if data__id_len < 1:
+                    raise JsonSchemaValueException(
+                        ""
+                        + (name_prefix or "data")
+                        + ".id must be longer than or equal to 1 characters",
+                        value=data__id,
+                        name="" + (name_prefix or "data") + ".id",
+                        definition={
+                            "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 128,
+                        },
+                        rule="minLength",
+                    )
+                if data__id_len > 128:
+                    raise JsonSchemaValueException(
+                        ""
+                        + (name_prefix or "data")
+                        + ".id must be shorter than or equal to 128 characters",
+                        value=data__id,
+                        name="" + (name_prefix or "data") + ".id",
+                        definition={
+                            "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 128,
+                        },
+                        rule="maxLength",
+                    )
         if data_keys:
             raise JsonSchemaValueException(
                 ""
@@ -309,6 +369,12 @@ def validate_urn_sumu_contract_notification_request_v1(data, custom_formats={}, 
                         },
                         "data": {
                             "description": "Any JSON value; every target connection receives it serialised as JSON, verbatim."
+                        },
+                        "id": {
+                            "description": "The request's idempotency key (since 0.4.0): 1..128 characters. A request whose id was already accepted within the pusher's IDEMPOTENCY_TTL_SECONDS (default 3600) is not delivered again, whichever input (SNS or SQS) it came through; channel subscribers receive it as the message envelope's id. Without it, each input message is its own request (its queue or topic message id).",
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 128,
                         },
                     },
                     "required": ["data"],
@@ -407,5 +473,5 @@ def validate___definitions_user_id(data, custom_formats={}, name_prefix=None):
     return data
 
 
-SCHEMA_SHA256 = "8aefbcafd477f12a65aa35146314b96ad961a23cd54fc70b87873e8673f2ad49"
+SCHEMA_SHA256 = "c8c363633b86a0682c62c2bf6f86b739d537c94c7f41ec853c86c67d52177ada"
 VALIDATE = validate_urn_sumu_contract_notification_request_v1

@@ -161,6 +161,15 @@ def validate_urn_sumu_contract_server_frame_v2(data, custom_formats={}, name_pre
                                     "description": "The API Gateway request id of the frame, for support.",
                                     "type": "string",
                                 },
+                                "recovered": {
+                                    "description": "Subscribe only (since 0.4.0): true when every message after the subscribe's since (or none was asked) is still in history and was sent before this ack; false when history no longer reaches back to since + 1 or the deployment keeps none (the client must reload its state from its backend).",
+                                    "type": "boolean",
+                                },
+                                "seq": {
+                                    "description": "Subscribe only (since 0.4.0): the channel's seq (its last published message, 0 for none) when the subscription took effect. Absent when the deployment keeps no history.",
+                                    "type": "integer",
+                                    "minimum": 0,
+                                },
                             },
                             "required": ["type", "statusCode", "action", "channel"],
                         },
@@ -219,9 +228,18 @@ def validate_urn_sumu_contract_server_frame_v2(data, custom_formats={}, name_pre
                                     "type": "string",
                                     "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                                 },
-                                "id": {"type": "string", "minLength": 1},
+                                "id": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "The notification request's id when it has one, else the queue or topic message id: the same on every delivery of one request and on its retries.",
+                                },
                                 "data": {
                                     "description": "The notification request's data, any JSON."
+                                },
+                                "seq": {
+                                    "description": "The message's position in its channel (since sumu-contracts 0.4.0): starts at 1 and grows by exactly 1 per message published to the channel. Absent when the deployment keeps no history. A client resubscribes with since = the last seq it saw to recover what it missed.",
+                                    "type": "integer",
+                                    "minimum": 1,
                                 },
                             },
                             "required": ["type", "channel", "id", "data"],
@@ -250,8 +268,17 @@ def validate___definitions_message(data, custom_formats={}, name_prefix=None):
                         "type": "string",
                         "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                     },
-                    "id": {"type": "string", "minLength": 1},
+                    "id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "The notification request's id when it has one, else the queue or topic message id: the same on every delivery of one request and on its retries.",
+                    },
                     "data": {"description": "The notification request's data, any JSON."},
+                    "seq": {
+                        "description": "The message's position in its channel (since sumu-contracts 0.4.0): starts at 1 and grows by exactly 1 per message published to the channel. Absent when the deployment keeps no history. A client resubscribes with since = the last seq it saw to recover what it missed.",
+                        "type": "integer",
+                        "minimum": 1,
+                    },
                 },
                 "required": ["type", "channel", "id", "data"],
             },
@@ -279,8 +306,17 @@ def validate___definitions_message(data, custom_formats={}, name_prefix=None):
                             "type": "string",
                             "pattern": "^[A-Za-z0-9_\\-:.@=]{1,128}$",
                         },
-                        "id": {"type": "string", "minLength": 1},
+                        "id": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "The notification request's id when it has one, else the queue or topic message id: the same on every delivery of one request and on its retries.",
+                        },
                         "data": {"description": "The notification request's data, any JSON."},
+                        "seq": {
+                            "description": "The message's position in its channel (since sumu-contracts 0.4.0): starts at 1 and grows by exactly 1 per message published to the channel. Absent when the deployment keeps no history. A client resubscribes with since = the last seq it saw to recover what it missed.",
+                            "type": "integer",
+                            "minimum": 1,
+                        },
                     },
                     "required": ["type", "channel", "id", "data"],
                 },
@@ -338,7 +374,11 @@ def validate___definitions_message(data, custom_formats={}, name_prefix=None):
                     "" + (name_prefix or "data") + ".id must be string",
                     value=data__id,
                     name="" + (name_prefix or "data") + ".id",
-                    definition={"type": "string", "minLength": 1},
+                    definition={
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "The notification request's id when it has one, else the queue or topic message id: the same on every delivery of one request and on its retries.",
+                    },
                     rule="type",
                 )
             if isinstance(data__id, str):
@@ -350,12 +390,48 @@ def validate___definitions_message(data, custom_formats={}, name_prefix=None):
                         + ".id must be longer than or equal to 1 characters",
                         value=data__id,
                         name="" + (name_prefix or "data") + ".id",
-                        definition={"type": "string", "minLength": 1},
+                        definition={
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "The notification request's id when it has one, else the queue or topic message id: the same on every delivery of one request and on its retries.",
+                        },
                         rule="minLength",
                     )
         if "data" in data_keys:
             data_keys.remove("data")
             data__data = data["data"]
+        if "seq" in data_keys:
+            data_keys.remove("seq")
+            data__seq = data["seq"]
+            if (
+                not isinstance(data__seq, (int))
+                and not (isinstance(data__seq, float) and data__seq.is_integer())
+                or isinstance(data__seq, bool)
+            ):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".seq must be integer",
+                    value=data__seq,
+                    name="" + (name_prefix or "data") + ".seq",
+                    definition={
+                        "description": "The message's position in its channel (since sumu-contracts 0.4.0): starts at 1 and grows by exactly 1 per message published to the channel. Absent when the deployment keeps no history. A client resubscribes with since = the last seq it saw to recover what it missed.",
+                        "type": "integer",
+                        "minimum": 1,
+                    },
+                    rule="type",
+                )
+            if isinstance(data__seq, (int, float, Decimal)) and not isinstance(data__seq, bool):
+                if data__seq < 1:
+                    raise JsonSchemaValueException(
+                        "" + (name_prefix or "data") + ".seq must be bigger than or equal to 1",
+                        value=data__seq,
+                        name="" + (name_prefix or "data") + ".seq",
+                        definition={
+                            "description": "The message's position in its channel (since sumu-contracts 0.4.0): starts at 1 and grows by exactly 1 per message published to the channel. Absent when the deployment keeps no history. A client resubscribes with since = the last seq it saw to recover what it missed.",
+                            "type": "integer",
+                            "minimum": 1,
+                        },
+                        rule="minimum",
+                    )
     return data
 
 
@@ -664,6 +740,15 @@ def validate___definitions_channel_ack(data, custom_formats={}, name_prefix=None
                         "description": "The API Gateway request id of the frame, for support.",
                         "type": "string",
                     },
+                    "recovered": {
+                        "description": "Subscribe only (since 0.4.0): true when every message after the subscribe's since (or none was asked) is still in history and was sent before this ack; false when history no longer reaches back to since + 1 or the deployment keeps none (the client must reload its state from its backend).",
+                        "type": "boolean",
+                    },
+                    "seq": {
+                        "description": "Subscribe only (since 0.4.0): the channel's seq (its last published message, 0 for none) when the subscription took effect. Absent when the deployment keeps no history.",
+                        "type": "integer",
+                        "minimum": 0,
+                    },
                 },
                 "required": ["type", "statusCode", "action", "channel"],
             },
@@ -696,6 +781,15 @@ def validate___definitions_channel_ack(data, custom_formats={}, name_prefix=None
                         "requestId": {
                             "description": "The API Gateway request id of the frame, for support.",
                             "type": "string",
+                        },
+                        "recovered": {
+                            "description": "Subscribe only (since 0.4.0): true when every message after the subscribe's since (or none was asked) is still in history and was sent before this ack; false when history no longer reaches back to since + 1 or the deployment keeps none (the client must reload its state from its backend).",
+                            "type": "boolean",
+                        },
+                        "seq": {
+                            "description": "Subscribe only (since 0.4.0): the channel's seq (its last published message, 0 for none) when the subscription took effect. Absent when the deployment keeps no history.",
+                            "type": "integer",
+                            "minimum": 0,
                         },
                     },
                     "required": ["type", "statusCode", "action", "channel"],
@@ -793,6 +887,52 @@ def validate___definitions_channel_ack(data, custom_formats={}, name_prefix=None
                     },
                     rule="type",
                 )
+        if "recovered" in data_keys:
+            data_keys.remove("recovered")
+            data__recovered = data["recovered"]
+            if not isinstance(data__recovered, (bool)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".recovered must be boolean",
+                    value=data__recovered,
+                    name="" + (name_prefix or "data") + ".recovered",
+                    definition={
+                        "description": "Subscribe only (since 0.4.0): true when every message after the subscribe's since (or none was asked) is still in history and was sent before this ack; false when history no longer reaches back to since + 1 or the deployment keeps none (the client must reload its state from its backend).",
+                        "type": "boolean",
+                    },
+                    rule="type",
+                )
+        if "seq" in data_keys:
+            data_keys.remove("seq")
+            data__seq = data["seq"]
+            if (
+                not isinstance(data__seq, (int))
+                and not (isinstance(data__seq, float) and data__seq.is_integer())
+                or isinstance(data__seq, bool)
+            ):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".seq must be integer",
+                    value=data__seq,
+                    name="" + (name_prefix or "data") + ".seq",
+                    definition={
+                        "description": "Subscribe only (since 0.4.0): the channel's seq (its last published message, 0 for none) when the subscription took effect. Absent when the deployment keeps no history.",
+                        "type": "integer",
+                        "minimum": 0,
+                    },
+                    rule="type",
+                )
+            if isinstance(data__seq, (int, float, Decimal)) and not isinstance(data__seq, bool):
+                if data__seq < 0:
+                    raise JsonSchemaValueException(
+                        "" + (name_prefix or "data") + ".seq must be bigger than or equal to 0",
+                        value=data__seq,
+                        name="" + (name_prefix or "data") + ".seq",
+                        definition={
+                            "description": "Subscribe only (since 0.4.0): the channel's seq (its last published message, 0 for none) when the subscription took effect. Absent when the deployment keeps no history.",
+                            "type": "integer",
+                            "minimum": 0,
+                        },
+                        rule="minimum",
+                    )
     return data
 
 
@@ -1048,5 +1188,5 @@ def validate___definitions_pong(data, custom_formats={}, name_prefix=None):
     return data
 
 
-SCHEMA_SHA256 = "2263ec0fe0dddb599be0fb02e911c30f43b93e53a5b577af219e40101987d186"
+SCHEMA_SHA256 = "15066f8c6207c58b74f127ed5f3e37a517c94f57e548e40177f6c6d7365fcd8c"
 VALIDATE = validate_urn_sumu_contract_server_frame_v2
