@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -50,3 +51,28 @@ def test_every_package_has_its_version_changelog_readme_tests_and_pipeline(packa
     assert (package / "README.md").stat().st_size > 200
     assert any((package / "tests").rglob("test_*.py"))
     assert "make pipeline PKG=" in (package / "buildspec.yml").read_text("utf-8")
+
+
+JS_PACKAGES = [ROOT / "clients" / "js"]
+
+
+@pytest.mark.parametrize("package", JS_PACKAGES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_js_package_has_its_version_changelog_readme_tests_and_pipeline(
+    package: Path,
+) -> None:
+    manifest = json.loads((package / "package.json").read_text("utf-8"))
+    assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
+    assert manifest["type"] == "module"
+    assert "dependencies" not in manifest  # no build step, no dependency
+    assert f"## [{manifest['version']}]" in (package / "CHANGELOG.md").read_text("utf-8")
+    assert (package / "README.md").stat().st_size > 200
+    assert any((package / "test").rglob("*.test.js"))
+    assert "make pipeline PKG=" in (package / "buildspec.yml").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    "package", [*PACKAGES, *JS_PACKAGES], ids=lambda path: str(path.relative_to(ROOT))
+)
+def test_make_test_runs_every_package_pipeline(package: Path) -> None:
+    test_all = (ROOT / "tools" / "test-all").read_text("utf-8")
+    assert str(package.relative_to(ROOT)) in test_all.split("for pkg in ", 1)[1].split(";", 1)[0]
