@@ -76,3 +76,10 @@ def test_every_js_package_has_its_version_changelog_readme_tests_and_pipeline(
 def test_make_test_runs_every_package_pipeline(package: Path) -> None:
     test_all = (ROOT / "tools" / "test-all").read_text("utf-8")
     assert str(package.relative_to(ROOT)) in test_all.split("for pkg in ", 1)[1].split(";", 1)[0]
+
+
+def test_the_local_stack_ships_the_js_client_unchanged() -> None:
+    # sumu-local serves GET /sumu-client.js from its package data; clients/js/sync-local-copy.
+    source = ROOT / "clients" / "js" / "sumu-client.js"
+    shipped = ROOT / "infra" / "local" / "src" / "sumu_local" / "demo" / "sumu-client.js"
+    assert shipped.read_bytes() == source.read_bytes(), "run clients/js/sync-local-copy"

@@ -97,6 +97,8 @@ export interface EventMap {
   error: unknown;
   recovered: RecoveryEvent;
   reconnecting: ReconnectingEvent;
+  /** the pong frame; its connectionId is also client.connectionId */
+  pong: { type: "pong"; connectionId?: string; [key: string]: unknown };
 }
 
 export declare class SumuError extends Error {

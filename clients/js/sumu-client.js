@@ -131,7 +131,7 @@ export class SumuClient {
     return this._attempt === 0 && !this._everOpened ? "connecting" : "reconnecting";
   }
 
-  /** Listen to "open" | "close" | "error" | "recovered" | "reconnecting"; returns the off function.
+  /** Listen to "open" | "close" | "error" | "recovered" | "reconnecting" | "pong"; returns the off function.
    * @param {string} event @param {Function} handler @returns {() => void} */
   on(event, handler) {
     if (!this._listeners.has(event)) this._listeners.set(event, new Set());
@@ -365,6 +365,7 @@ export class SumuClient {
     const type = frame !== null && typeof frame === "object" ? frame.type : undefined;
     if (type === "pong") {
       if (typeof frame.connectionId === "string") this.connectionId = frame.connectionId;
+      this._emit("pong", frame);
     } else if (type === "ack") {
       this._onAck(frame);
     } else if (type === "error" && typeof frame.code === "string") {

@@ -46,8 +46,11 @@ test("connect: needs a url and a token or getToken", () => {
 test("ping: one on open (its pong names the connection), then every pingIntervalMs", async () => {
   const { client, clock, socket } = await openClient({ pingIntervalMs: 1000 });
   assert.equal(socket().framesOf("ping").length, 1);
+  const pongs = [];
+  client.on("pong", (frame) => pongs.push(frame.connectionId));
   socket().serverSend({ type: "pong", connectionId: "abc=" });
   assert.equal(client.connectionId, "abc=");
+  assert.deepEqual(pongs, ["abc="]);
   clock.advance(3500);
   assert.equal(socket().framesOf("ping").length, 4);
   client.close();

@@ -1,37 +1,34 @@
-// The SUMU demo: plain JavaScript, no build step. It is a client like any other: it gets a
-// token, opens the WebSocket with ?authorization=<token>, pings every 30 s (API Gateway closes
-// connections idle for 10 minutes), and sends the seed's frames.
-"use strict";
+// The SUMU demo: plain JavaScript, no build step. Its connection is the SUMU JavaScript client
+// (clients/js, served at /sumu-client.js): a token from /demo/token on every (re)connect, a
+// keepalive ping, reconnect with backoff, and channels that recover what a reconnect missed
+// (each message shown once, with its seq; a `recovered: false` is shown as such).
+import { connect } from "/sumu-client.js";
 
-const KEEPALIVE_MS = 30000;
 const ONLINE_REFRESH_MS = 2000;
 const $ = (id) => document.getElementById(id);
-let socket = null;
-let keepalive = null;
-const subscribed = new Set();
+let client = null;
+const subscriptions = new Map(); // channel -> the client's unsubscribe function
 
 function setStatus(text, kind) {
   $("status").textContent = text;
   $("status").className = kind || "";
 }
 
-function prepend(listId, text) {
+function prepend(listId, text, data = {}) {
   const item = document.createElement("li");
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  Object.assign(item.dataset, data);
   $(listId).prepend(item);
 }
 
 function setConnected(connected) {
   $("connect").disabled = connected;
   $("disconnect").disabled = !connected;
-  $("send").disabled = !connected;
-  $("publish").disabled = !connected;
-  $("subscribe").disabled = !connected;
-  $("unsubscribe").disabled = !connected;
+  for (const id of ["send", "publish", "subscribe", "unsubscribe"]) $(id).disabled = !connected;
 }
 
 function showChannels() {
-  $("channels").replaceChildren(...[...subscribed].sort().map((channel) => {
+  $("channels").replaceChildren(...[...subscriptions.keys()].sort().map((channel) => {
     const item = document.createElement("li");
     item.textContent = channel;
     item.dataset.channel = channel;
@@ -46,43 +43,63 @@ async function login(userId, channels) {
   return response.json();
 }
 
-function onFrame(event) {
-  let frame;
-  try { frame = JSON.parse(event.data); } catch { frame = event.data; }
-  if (frame && frame.type === "pong") {
-    $("connection-id").textContent = frame.connectionId;
-  } else if (frame && (frame.type === "ack" || frame.type === "error")) {
-    if (frame.type === "ack" && frame.action === "subscribe") subscribed.add(frame.channel);
-    if (frame.type === "ack" && frame.action === "unsubscribe") subscribed.delete(frame.channel);
-    showChannels();
-    prepend("acks", JSON.stringify(frame));
-  } else if (frame && frame.type === "message" && typeof frame.channel === "string") {
-    prepend("notifications", `[${frame.channel}] ${JSON.stringify(frame.data)}`);
-  } else {
-    prepend("notifications", JSON.stringify(frame));
-  }
+function showFrame(listId, frame) {
+  prepend(listId, JSON.stringify(frame.frame ?? frame));
 }
 
-async function connect(userId, channels) {
+async function start(userId, channels) {
   setStatus("connecting...");
-  const { token, websocket_url: websocketUrl } = await login(userId, channels);
-  socket = new WebSocket(`${websocketUrl}?authorization=${encodeURIComponent(token)}`);
-  socket.onopen = () => {
+  // The first token also says where the gateway is; every reconnect asks for a fresh one.
+  const { websocket_url: url } = await login(userId, channels);
+  client = connect({ url, getToken: async () => (await login(userId, channels)).token });
+  window.sumuDemo = { client }; // for the browser tests and a curious console
+  client.on("open", () => {
     setStatus("connected", "connected");
     $("me").textContent = userId;
     setConnected(true);
-    socket.send(JSON.stringify({ action: "ping" })); // the pong carries our connection id
-    keepalive = setInterval(() => socket.send(JSON.stringify({ action: "ping" })), KEEPALIVE_MS);
-  };
-  socket.onmessage = onFrame;
-  socket.onclose = (event) => {
-    clearInterval(keepalive);
-    setConnected(false);
+  });
+  client.on("pong", (frame) => { $("connection-id").textContent = frame.connectionId ?? "-"; });
+  client.on("close", ({ code, willReconnect }) => {
     $("connection-id").textContent = "-";
-    subscribed.clear(); // $disconnect removed them
+    setConnected(false);
+    if (willReconnect) setStatus(`reconnecting (${code})...`, "error");
+    else setStatus(`disconnected (${code})`, code === 1000 ? "" : "error");
+  });
+  client.on("reconnecting", ({ attempt, delayMs }) => setStatus(`reconnecting: attempt ${attempt} in ${delayMs} ms`, "error"));
+  client.on("recovered", (event) => prepend("acks", JSON.stringify(event.ack)));
+  client.on("error", (error) => { if (error && error.frame) showFrame("acks", error.frame); });
+  client.onMessage((data) => prepend("notifications", JSON.stringify(data)));
+}
+
+function subscribe(channel) {
+  if (subscriptions.has(channel)) return;
+  const leave = client.subscribe(channel, (message) => {
+    const seq = message.seq === undefined ? "" : `#${message.seq} `; // a stack without history
+    prepend("notifications", `[${message.channel}] ${seq}${JSON.stringify(message.data)}`, {
+      channel: message.channel, seq: String(message.seq ?? ""),
+    });
+  }, {
+    onRecoveryFailed: ({ seq }) => {
+      // History no longer reaches back: a real application reloads its state here.
+      prepend("notifications", `[${channel}] recovered: false (messages up to #${seq} were missed: reload)`, {
+        channel, recovered: "false",
+      });
+    },
+  });
+  subscriptions.set(channel, leave);
+  leave.ready.then((ack) => { showFrame("acks", ack); showChannels(); }, (error) => {
+    subscriptions.delete(channel);
     showChannels();
-    setStatus(`disconnected (${event.code})`, event.code === 1000 ? "" : "error");
-  };
+    if (error.frame) showFrame("acks", error.frame);
+  });
+}
+
+async function unsubscribe(channel) {
+  const leave = subscriptions.get(channel);
+  subscriptions.delete(channel);
+  showChannels();
+  const ack = await (leave ? leave() : client.unsubscribe(channel));
+  if (ack) showFrame("acks", ack);
 }
 
 async function refreshOnline() {
@@ -106,23 +123,29 @@ function userList(text) {
 
 $("login").addEventListener("submit", (event) => {
   event.preventDefault();
-  connect($("user-id").value.trim(), $("token-channels").value.trim()).catch((error) => setStatus(`refused: ${error.message}`, "error"));
+  start($("user-id").value.trim(), $("token-channels").value.trim()).catch((error) => setStatus(`refused: ${error.message}`, "error"));
 });
 
-$("disconnect").addEventListener("click", () => socket && socket.close(1000));
+$("disconnect").addEventListener("click", () => {
+  if (client) client.close();
+  subscriptions.clear(); // they went with the connection
+  showChannels();
+});
 
 $("message-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const action = event.submitter.dataset.action;
   let message;
   try { message = JSON.parse($("message").value); } catch { message = $("message").value; }
-  socket.send(JSON.stringify({ action, message }));
+  const request = action === "publish" ? client.publish(message) : client.send(message);
+  request.then((ack) => showFrame("acks", ack), (error) => showFrame("acks", error.frame ?? { error: error.message }));
 });
 
 $("channel-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const action = event.submitter.dataset.action;
-  socket.send(JSON.stringify({ action, channel: $("channel").value.trim() }));
+  const channel = $("channel").value.trim();
+  if (event.submitter.dataset.action === "subscribe") subscribe(channel);
+  else unsubscribe(channel).catch((error) => showFrame("acks", error.frame ?? { error: error.message }));
 });
 
 $("notify-form").addEventListener("submit", async (event) => {

@@ -2,6 +2,9 @@
 
 ``GET /.well-known/jwks.json``  the local issuer's public key (what the authorizer fetches)
 ``GET /``                       the demo page (static files from ``sumu_local/demo``)
+``GET /sumu-client.js``         the JavaScript client (``clients/js``, shipped as a copy in
+                                ``sumu_local/demo``: this package is installed, not read from
+                                the repository; a test keeps the copy equal to its source)
 ``GET /demo/token?sub=ID``      a token for any user id: the demo's "log in". Only served
                                 while the local issuer is in use, never with a real provider.
                                 ``&channels=room-* news:*`` adds the channels claim (the
@@ -26,6 +29,7 @@ from sumu_contracts import ContractError, validate
 from sumu_local.stack.issuer import TokenIssuer
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+CLIENT_MODULE = "sumu-client.js"  # a copy of clients/js/sumu-client.js (clients/js/sync-local-copy)
 DEMO_TOKEN_TTL_SECONDS = 3600
 MAX_ONLINE_PAGES = 100
 MAX_CHANNEL_PATTERNS_CHARS = 2048
@@ -45,6 +49,7 @@ class DemoBackend:
     def configure_app(self, app: web.Application) -> None:
         app.router.add_get("/.well-known/jwks.json", self.jwks)
         app.router.add_get("/", self.index)
+        app.router.add_get("/sumu-client.js", self.client_module)
         app.router.add_get("/demo/token", self.token)
         app.router.add_get("/demo/online", self.online)
         app.router.add_post("/demo/notify", self.notify)
@@ -57,6 +62,14 @@ class DemoBackend:
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(DEMO_DIR / "index.html")
+
+    async def client_module(self, request: web.Request) -> web.FileResponse:
+        # An ES module must be served with a JavaScript MIME type or the browser refuses to
+        # run it (https://html.spec.whatwg.org/multipage/webappapis.html#fetch-a-single-module-script).
+        return web.FileResponse(
+            DEMO_DIR / CLIENT_MODULE,
+            headers={"Content-Type": "application/javascript", "Cache-Control": "no-cache"},
+        )
 
     async def token(self, request: web.Request) -> web.Response:
         if self.issuer is None:
