@@ -24,6 +24,8 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "connection-record",
     "subscription-record",
     "authorizer-response",
+    # Internal to sumu-pusher (0.4.0): the shares of a split broadcast, queue to pusher.
+    "fanout-job",
 )
 
 
