@@ -28,6 +28,14 @@ from sumu_pusher.dead_letters import dead_letter
 from sumu_pusher.fanout import for_each_bounded
 from sumu_pusher.management_api import PostResult, post_to_connection
 from sumu_pusher.records import InboundRecord, NotificationJob, Rejection, notification_job
+from sumu_pusher.segments import (
+    FanoutSettings,
+    JobRun,
+    fanout_settings,
+    run_jobs,
+    split_broadcasts,
+    take_jobs,
+)
 from sumu_pusher.settings import Settings
 from sumu_pusher.store import ConnectionsTable
 from sumu_pusher.subscriptions import SubscriptionsTable
@@ -127,8 +135,10 @@ async def process_batch(
     end = loop.time() + (ends_at - time.monotonic())
     figures = InvocationFigures(records=len(records))
     deliveries: list[Delivery] = []
-    rejections: list[Rejection] = []
-    for record in records:
+    # Issue 19 (segments.py): fanout-job records are shares of a split broadcast.
+    intake = take_jobs(records)
+    rejections: list[Rejection] = list(intake.rejections)
+    for record in intake.others(records):
         parsed = notification_job(record)
         if isinstance(parsed, Rejection):
             rejections.append(parsed)
@@ -148,15 +158,29 @@ async def process_batch(
         figures.configuration_errors = 1
         log_event("ERROR", NO_SUBSCRIPTIONS_TABLE)
     fan_out = FanOut()
+    fanout, job_run, split_retry = fanout_settings(), JobRun(), list[InboundRecord]()
     try:
         async with asyncio.timeout_at(end - settings.safety_margin_s):
+            deliveries = await _split(deliveries, adapters, fanout, split_retry)
             await _look_up(deliveries, adapters, settings)
             figures.connections_targeted = sum(
                 len(delivery.targets) + len(delivery.channel_targets) for delivery in deliveries
             )
             await _post_all(deliveries, adapters.management_api, settings, figures, fan_out)
+            await run_jobs(
+                intake.jobs,
+                table=adapters.table,
+                management_api=adapters.management_api,
+                sqs=adapters.sqs,
+                settings=settings,
+                fanout=fanout,
+                figures=figures,
+                outcome=job_run,
+            )
     except TimeoutError:
         log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
+    fan_out.forbidden = fan_out.forbidden or job_run.forbidden
+    fan_out.gone.extend(job_run.gone)
     if fan_out.forbidden:
         figures.configuration_errors = 1
         log_event(
@@ -179,6 +203,8 @@ async def process_batch(
         for delivery in deliveries
         if delivery.rejection is None and not delivery.complete
     ]
+    rejections.extend(job_run.rejections)
+    retry.extend((*split_retry, *intake.unfinished(job_run)))
     for delivery in deliveries:
         if delivery.failure and delivery.rejection is None:
             log_event(
@@ -204,6 +230,21 @@ async def process_batch(
         figures=figures,
         configuration_error=fan_out.forbidden,
     )
+
+
+async def _split(
+    deliveries: list[Delivery],
+    adapters: Adapters,
+    fanout: FanoutSettings,
+    retry: list[InboundRecord],
+) -> list[Delivery]:
+    """Issue 19: broadcasts split into K fanout jobs leave this invocation's fan-out."""
+    served, refused = await split_broadcasts(
+        (d.job for d in deliveries), adapters.table, adapters.sqs, fanout
+    )
+    retry.extend(refused)
+    gone = served | {record.position for record in refused}
+    return [d for d in deliveries if d.job.record.position not in gone]
 
 
 async def _look_up(deliveries: Sequence[Delivery], adapters: Adapters, settings: Settings) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +102,28 @@ class ConnectionsTable:
                 for segment in range(total)
             ]
         return [connection for segment in segments for connection in segment.result()]
+
+    async def scan_pages(self, segment: int, total: int) -> AsyncIterator[list[Connection]]:
+        """Segment ``segment`` of a ``total``-way parallel scan, one page at a time, so a caller
+        that posts each page before asking for the next holds one page, not the segment
+        (issue 19). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan"""
+        arguments: dict[str, Any] = {"TableName": self._table_name, **_PROJECTION}
+        if total > 1:
+            arguments.update(Segment=segment, TotalSegments=total)
+        if self._page_limit is not None:
+            arguments["Limit"] = self._page_limit
+        for _ in range(10_000_000):  # bounded: a page holds at least one item or ends the scan
+            self.calls += 1
+            page = await self._client.scan(**arguments)
+            yield [
+                Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
+                for item in page.get("Items", ())
+                if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
+            ]
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return
+            arguments["ExclusiveStartKey"] = last_key
 
     async def scan_segments(self) -> int:
         if self._scan_segments is not None:

@@ -250,6 +250,45 @@ loose_values = st.recursive(
     ),
     max_leaves=12,
 )
+# Issue 19: fanout-job messages, valid (a scan segment, or a narrowed job naming connections)
+# and invalid (claiming the kind but breaking the contract), from SQS and SNS alike.
+_job_connections = st.lists(
+    st.sampled_from(sorted(USER_OF.items())).map(
+        lambda pair: {"user_id": pair[1], "connection_id": pair[0]}
+    ),
+    min_size=1,
+    max_size=3,
+)
+valid_jobs = st.one_of(
+    st.integers(min_value=1, max_value=3).flatmap(
+        lambda total: st.fixed_dictionaries(
+            {
+                "kind": st.just("fanout-job"),
+                "origin_id": st.just("m-1"),
+                "data": json_values,
+                "segment": st.integers(min_value=0, max_value=total - 1),
+                "total_segments": st.just(total),
+                "attempt": st.integers(min_value=0, max_value=6),
+            },
+            optional={"exclude_users": st.lists(st.sampled_from(USER_POOL), max_size=3)},
+        )
+    ),
+    st.fixed_dictionaries(
+        {
+            "kind": st.just("fanout-job"),
+            "origin_id": st.just("m-2"),
+            "data": json_values,
+            "connections": _job_connections,
+            "attempt": st.integers(min_value=0, max_value=6),
+        }
+    ),
+)
+invalid_jobs = st.dictionaries(
+    st.sampled_from(["kind", "origin_id", "data", "segment", "total_segments", "connections"]),
+    loose_values,
+    max_size=5,
+).map(lambda job: {**job, "kind": "fanout-job"})
+job_bodies = st.builds(json.dumps, valid_jobs | invalid_jobs)
 any_events = st.one_of(
     loose_values,
     st.fixed_dictionaries({"Records": st.lists(loose_values, max_size=4)}),
@@ -258,6 +297,8 @@ any_events = st.one_of(
         lambda batch: {"Records": [sns_event(body)["Records"][0] for body in batch]},
         st.lists(valid_bodies() | invalid_bodies, max_size=2),
     ),
+    st.fixed_dictionaries({"Records": st.lists(st.builds(sqs_record, job_bodies), max_size=3)}),
+    st.builds(lambda body: sns_event(body), job_bodies),
 )
 
 
