@@ -378,6 +378,8 @@ def _handler_environment(
         "CONNECTION_TTL_ALLOW_SHORT": "true",  # emulation only: TTL tests run 2 s lifetimes
         "APIGW_ENDPOINT": management_url,
         "NOTIFICATIONS_DLQ_URL": resources.notifications_dlq_url,
+        # Issue 19: the pusher enqueues a broadcast's fan-out jobs on its own queue.
+        "NOTIFICATIONS_QUEUE_URL": resources.notifications_queue_url,
         "PRESENCE_SOURCE": config.presence_source,
         "JWT_ISSUER_JWKS_URI": jwks_url,
         "JWT_ISSUER": issuer,
