@@ -298,7 +298,7 @@ any_events = st.one_of(
         st.lists(valid_bodies() | invalid_bodies, max_size=2),
     ),
     st.fixed_dictionaries({"Records": st.lists(st.builds(sqs_record, job_bodies), max_size=3)}),
-    st.builds(lambda body: sns_event(body), job_bodies),
+    st.builds(sns_event, job_bodies),
 )
 
 

@@ -66,7 +66,7 @@ def clear_table(stack: Any) -> None:
     excluded=st.sets(st.integers(min_value=0, max_value=9), max_size=4),
     via_sns=st.booleans(),
 )
-def test_a_segmented_broadcast_reaches_every_connection_exactly_once(
+def test_a_segmented_broadcast_reaches_every_connection_exactly_once(  # noqa: PLR0917 - drawn
     stack, queue, size, segments, excluded, via_sns
 ):
     # GIVEN `size` connections of ten users and a broadcast split into `segments` jobs
