@@ -51,8 +51,13 @@ def test_every_host_gets_the_same_backend(
     )
     expected = dispatcher.get_backend_for_host(host)
     moto_server.cache_moto_modules()
-    listed = []
-    monkeypatch.setattr(os, "listdir", lambda path: listed.append(path) or [])
+    listed: list[str] = []
+
+    def listdir(path: str) -> list[str]:
+        listed.append(path)
+        return []
+
+    monkeypatch.setattr(os, "listdir", listdir)
     assert dispatcher.get_backend_for_host(host) == expected
     # and the answer came without listing moto's folder
     assert listed == []
