@@ -3,4 +3,4 @@
 Entry point: ``sumu_connections.handler.handler`` (API Gateway WebSocket, AWS_PROXY).
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

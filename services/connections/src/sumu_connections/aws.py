@@ -60,6 +60,7 @@ class AwsClients:
         self._lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[ServiceName, Any] = {}
+        self._management_apis: dict[str, Any] = {}
 
     def client(self, service: ServiceName) -> Any:
         built = self._clients.get(service)
@@ -71,6 +72,21 @@ class AwsClients:
                     self._session = endpoint_data.session()
                 self._clients[service] = self._session.client(service, config=CLIENT_CONFIG)
             return self._clients[service]
+
+    def management_api(self, endpoint: str) -> Any:
+        """The API Gateway management API of this stage (recovery posts history to the
+        subscribing connection, issue 18), built on first use."""
+        built = self._management_apis.get(endpoint)
+        if built is not None:
+            return built
+        with self._lock:
+            if endpoint not in self._management_apis:
+                if self._session is None:
+                    self._session = endpoint_data.session()
+                self._management_apis[endpoint] = self._session.client(
+                    "apigatewaymanagementapi", endpoint_url=endpoint, config=CLIENT_CONFIG
+                )
+            return self._management_apis[endpoint]
 
     def built(self) -> frozenset[str]:
         """The services whose client exists (tests of the cold start)."""

@@ -14,6 +14,7 @@ from sumu_contracts import ContractError
 from sumu_connections.channels import allowed
 from sumu_connections.client_frame import ChannelRequest
 from sumu_connections.events import WebSocketRequest
+from sumu_connections.history import Recovery
 from sumu_connections.logs import log_request
 from sumu_connections.refusal import ErrorCode, Refusal
 from sumu_connections.subscriptions import new_subscription
@@ -38,8 +39,9 @@ def change_subscription(
     request: WebSocketRequest,
     service: Service,
     now_ms: Callable[[], int],
-) -> Refusal | None:
-    """Subscribe or unsubscribe; None when it took effect (the ack), else why not."""
+) -> Refusal | Recovery | None:
+    """Subscribe or unsubscribe; None (an unsubscribe) or the Recovery (a subscribe) when it
+    took effect (the ack), else why not."""
     store = service.subscriptions
     if store is None:
         log_request(
@@ -87,7 +89,7 @@ def _subscribe(
     user_id: str,
     service: Service,
     now_ms: Callable[[], int],
-) -> Refusal | None:
+) -> Refusal | Recovery:
     settings = service.settings
     store = service.subscriptions
     assert store is not None  # checked by the caller
@@ -128,5 +130,49 @@ def _subscribe(
         )
     except ContractError as error:
         return _refusal(frame, "invalid", f"the subscription cannot be stored: {error.reason}", 400)
+    # The subscription first, then history: the order that leaves no gap (history.py).
     store.put(subscription)
-    return None
+    return _recover(frame, request, connection_id, service)
+
+
+def _recover(
+    frame: ChannelRequest, request: WebSocketRequest, connection_id: str, service: Service
+) -> Refusal | Recovery:
+    """Replay the history after ``since`` to the connection, in order, before the ack."""
+    if service.history is None:
+        # No history on this deployment: nothing to replay, so nothing is recovered.
+        return Recovery(None, None if frame.since is None else False)
+    recovery = service.history.recover(frame.channel, frame.since)
+    if recovery.frames:
+        replayed = _replay(recovery.frames, connection_id, service)
+        log_request(
+            logging.INFO,
+            "history_replayed",
+            request,
+            channel=frame.channel,
+            since=frame.since,
+            seq=recovery.seq,
+            frames=replayed,
+        )
+        if replayed < len(recovery.frames):
+            return _refusal(
+                frame,
+                "upstream_unavailable",
+                "the history could not be replayed; subscribe again with the same since",
+                503,
+            )
+    return recovery
+
+
+def _replay(frames: tuple[str, ...], connection_id: str, service: Service) -> int:
+    """Post the frames one after the other (their order is the channel's); how many landed."""
+    if service.management_api is None:
+        raise RuntimeError("APIGW_ENDPOINT is not set: history cannot be replayed")
+    for count, text in enumerate(frames):
+        try:
+            service.management_api.post_to_connection(
+                ConnectionId=connection_id, Data=text.encode("utf-8")
+            )
+        except (ClientError, BotoCoreError):
+            return count
+    return len(frames)

@@ -27,7 +27,7 @@ _ALLOWED_KEYS = {
     "ping": {"action"},
     "send": {"action", "message"},
     "publish": {"action", "message"},
-    # since: reserved for history recovery (a later issue); accepted and ignored.
+    # since (issue 18): the last seq the client saw; unsubscribe accepts and ignores it.
     "subscribe": {"action", "channel", "since"},
     "unsubscribe": {"action", "channel", "since"},
 }
@@ -51,6 +51,8 @@ class Forward:
 class ChannelRequest:
     action: Literal["subscribe", "unsubscribe"]
     channel: str
+    # The last seq the client saw on the channel (subscribe with recovery, issue 18).
+    since: int | None = None
 
 
 ClientFrame = Ping | Forward | ChannelRequest
@@ -167,7 +169,10 @@ def _shape(parsed: Any, frame_bytes: int) -> ClientFrame | Refusal:
     if action == "ping":
         return Ping()
     if action in CHANNEL_ACTIONS:
-        return ChannelRequest(action=action, channel=parsed["channel"])
+        since = parsed.get("since")
+        return ChannelRequest(
+            action=action, channel=parsed["channel"], since=since if action == "subscribe" else None
+        )
     return Forward(action=action, message=parsed["message"])
 
 

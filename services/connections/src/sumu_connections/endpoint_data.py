@@ -32,7 +32,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 
-SERVICES = ("dynamodb", "sqs", "sns")
+# apigatewaymanagementapi (issue 18: recovery posts history) always gets its endpoint_url.
+SERVICES = ("dynamodb", "sqs", "sns", "apigatewaymanagementapi")
 DATA_DIR = Path(__file__).parent / "botocore_data"
 
 

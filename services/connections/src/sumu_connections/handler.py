@@ -10,6 +10,7 @@ from sumu_contracts import preload
 
 from sumu_connections.aws import AwsClients, build_clients
 from sumu_connections.events import read_event
+from sumu_connections.history import HistoryReader
 from sumu_connections.outlets import QueueOutlet, TopicOutlet
 from sumu_connections.routes import RouteResponse, Service, respond
 from sumu_connections.settings import load_settings
@@ -45,6 +46,14 @@ def service() -> Service:
         else None,
         subscriptions=SubscriptionStore(clients.dynamodb, settings.subscriptions_table_name)
         if settings.subscriptions_table_name
+        else None,
+        history=HistoryReader(
+            clients.dynamodb, settings.history_table_name, size=settings.history_size
+        )
+        if settings.history_table_name
+        else None,
+        management_api=clients.management_api(settings.apigw_endpoint)
+        if settings.apigw_endpoint
         else None,
     )
 

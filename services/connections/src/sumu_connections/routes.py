@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
 from sumu_contracts import ContractError
@@ -16,6 +16,7 @@ from sumu_connections import server_frames
 from sumu_connections.channel_routes import change_subscription
 from sumu_connections.client_frame import ChannelRequest, Forward, Ping, read_client_frame
 from sumu_connections.events import WebSocketRequest
+from sumu_connections.history import HistoryReader
 from sumu_connections.logs import log_request
 from sumu_connections.outlets import DeliveryError, Outlet
 from sumu_connections.refusal import Refusal
@@ -44,6 +45,9 @@ class Service:
     topic: Outlet | None
     # None when SUBSCRIPTIONS_TABLE_NAME is unset: no channels on this API.
     subscriptions: SubscriptionStore | None = None
+    # Issue 18: None when HISTORY_TABLE_NAME / APIGW_ENDPOINT is unset.
+    history: HistoryReader | None = None
+    management_api: Any = None
 
 
 def _now_ms() -> int:
@@ -185,10 +189,12 @@ def answer_frame(request: WebSocketRequest, service: Service, now_ms: Callable[[
         else:
             return server_frames.pong(request.connection_id)
     elif isinstance(frame, ChannelRequest):
-        refusal = change_subscription(frame, request, service, now_ms)
-        if refusal is None:
-            return server_frames.channel_ack(frame.action, frame.channel, request.request_id)
-        frame = refusal
+        changed = change_subscription(frame, request, service, now_ms)
+        if not isinstance(changed, Refusal):
+            return server_frames.channel_ack(
+                frame.action, frame.channel, request.request_id, changed
+            )
+        frame = changed
     elif isinstance(frame, Forward):
         outcome = forward(frame, request, service, now_ms)
         if isinstance(outcome, str):

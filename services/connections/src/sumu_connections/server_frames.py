@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from sumu_contracts import validate
 
+from sumu_connections.history import Recovery
 from sumu_connections.refusal import Refusal
 
 
@@ -37,11 +38,19 @@ def ack(action: Literal["send", "publish"], message_id: str, request_id: str | N
 
 
 def channel_ack(
-    action: Literal["subscribe", "unsubscribe"], channel: str, request_id: str | None
+    action: Literal["subscribe", "unsubscribe"],
+    channel: str,
+    request_id: str | None,
+    recovery: Recovery | None = None,
 ) -> str:
     frame: dict[str, Any] = {"type": "ack", "statusCode": 200, "action": action, "channel": channel}
     if request_id is not None:
         frame["requestId"] = request_id
+    # A subscribe's position (issue 18): recovered only when since was asked, seq with history.
+    if recovery is not None and recovery.recovered is not None:
+        frame["recovered"] = recovery.recovered
+    if recovery is not None and recovery.seq is not None:
+        frame["seq"] = recovery.seq
     return _frame(frame)
 
 

@@ -17,6 +17,11 @@ MAX_CONNECTION_DURATION_SECONDS = 7200
 DEFAULT_CONNECTION_TTL_SECONDS = MAX_CONNECTION_DURATION_SECONDS
 DEFAULT_PUBLIC_CHANNELS = "public:*"
 DEFAULT_CHANNELS_PER_CONNECTION = 100
+# Recovery replays at most this many messages per subscribe (the pusher keeps them for
+# HISTORY_TTL_SECONDS): one route invocation posts them all before its ack, within the 29 s
+# integration timeout.
+DEFAULT_HISTORY_SIZE = 100
+MAX_HISTORY_SIZE = 1000
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no", ""})
 
@@ -39,6 +44,11 @@ class Settings:
     subscriptions_table_name: str | None = None
     public_channel_patterns: tuple[str, ...] = (DEFAULT_PUBLIC_CHANNELS,)
     channels_per_connection: int = DEFAULT_CHANNELS_PER_CONNECTION
+    # History and recovery (issue 18): unset, a subscribe's ack has no seq and since is answered
+    # recovered false. The management API replays history to the subscribing connection.
+    history_table_name: str | None = None
+    history_size: int = DEFAULT_HISTORY_SIZE
+    apigw_endpoint: str | None = None
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -93,6 +103,19 @@ def _channels_per_connection(environ: Mapping[str, str]) -> int:
     return limit
 
 
+def _history_size(environ: Mapping[str, str]) -> int:
+    raw = environ.get("HISTORY_SIZE", "").strip()
+    if not raw:
+        return DEFAULT_HISTORY_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise SettingsError(f"HISTORY_SIZE must be a whole number, not {raw!r}") from None
+    if not 1 <= size <= MAX_HISTORY_SIZE:
+        raise SettingsError(f"HISTORY_SIZE must be between 1 and {MAX_HISTORY_SIZE}, not {size}")
+    return size
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (default ``os.environ``); raise SettingsError if unusable."""
     environ = os.environ if environ is None else environ
@@ -114,4 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             environ.get("SUMU_PUBLIC_CHANNELS", DEFAULT_PUBLIC_CHANNELS)
         ),
         channels_per_connection=_channels_per_connection(environ),
+        history_table_name=_optional(environ, "HISTORY_TABLE_NAME"),
+        history_size=_history_size(environ),
+        apigw_endpoint=(_optional(environ, "APIGW_ENDPOINT") or "").rstrip("/") or None,
     )
