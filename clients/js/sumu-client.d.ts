@@ -95,6 +95,7 @@ export interface EventMap {
   open: { connectionId: string | null };
   close: CloseEvent;
   error: unknown;
+  /** each channel's resubscribe ack after a reconnect (not the first subscribe: `.ready`) */
   recovered: RecoveryEvent;
   reconnecting: ReconnectingEvent;
   /** the pong frame; its connectionId is also client.connectionId */

@@ -44,6 +44,47 @@ def _publish(live: LiveStack, channel: str, stop: threading.Event) -> None:
         time.sleep(PUBLISH_EVERY_SECONDS)
 
 
+def test_a_killed_connection_reconnects_with_a_fresh_token_and_resubscribes(
+    live: LiveStack, page: Any
+) -> None:
+    # GIVEN the demo page connected and subscribed to a channel
+    user, channel = unique("jsclient"), f"room-{unique('reconnect')}"
+    tokens: list[str] = []
+    page.on("request", lambda r: tokens.append(r.url) if "/demo/token" in r.url else None)
+    page.goto(live.manifest.demo_url)
+    page.fill("#user-id", user)
+    page.fill("#token-channels", "room-*")
+    page.click("#connect")
+    page.wait_for_function("document.getElementById('connection-id').textContent !== '-'")
+    first_connection = page.text_content("#connection-id")
+    page.fill("#channel", channel)
+    page.click("#subscribe")
+    page.wait_for_selector(f"#channels li[data-channel='{channel}']")
+    tokens_before = len(tokens)
+    # WHEN the server kills the connection (the management API's DELETE)
+    live.management().delete_connection(ConnectionId=first_connection)
+    # THEN the client reconnects on a new connection, with a fresh token
+    page.wait_for_function(
+        "(first) => !['-', first].includes(document.getElementById('connection-id').textContent)",
+        arg=first_connection,
+        timeout=30_000,
+    )
+    assert len(tokens) > tokens_before
+    # AND it subscribed the channel again (a second subscribe ack): a backend's message reaches
+    # the page
+    page.wait_for_function(
+        "(channel) => [...document.querySelectorAll('#acks li')].filter((li) =>"
+        ' li.textContent.includes(\'"action":"subscribe"\') &&'
+        " li.textContent.includes(channel)).length >= 2",
+        arg=channel,
+    )
+    live.client("sqs").send_message(
+        QueueUrl=live.manifest.notifications_queue_url,
+        MessageBody=json.dumps({"channels": [channel], "data": {"after": "reconnect"}}),
+    )
+    page.wait_for_selector(f"#notifications li[data-channel='{channel}']:has-text('reconnect')")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="needs the server side of issue 18, not landed yet: channel messages carry no seq "

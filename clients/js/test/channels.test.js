@@ -120,6 +120,19 @@ test("a server without history: no seq in the ack, messages without seq delivere
   client.close();
 });
 
+test("a resubscribe on a server without history: the recovered event, recovered undefined", async () => {
+  const { client, clock, sockets, socket } = await subscribed();
+  const events = [];
+  client.on("recovered", (event) => events.push([event.channel, event.recovered]));
+  socket().serverSend(ack("room-1"));
+  assert.deepEqual(events, []); // the first ack is .ready, not a recovery
+  const next = await reconnect({ clock, sockets });
+  assert.deepEqual(next.framesOf("subscribe"), [{ action: "subscribe", channel: "room-1" }]);
+  next.serverSend(ack("room-1"));
+  assert.deepEqual(events, [["room-1", undefined]]);
+  client.close();
+});
+
 test("reorder window: a later seq waits for the missing one, then both in order", async () => {
   const { client, clock, socket, got } = await subscribed({ reorderWindowMs: 500 });
   socket().serverSend(ack("room-1", { seq: 0 }));

@@ -490,7 +490,8 @@ class ChannelState {
         }
       }
     }
-    if (ack.recovered !== undefined) client._emit("recovered", event);
+    // Every resubscribe (after a reconnect) reports its outcome; the first ack is `.ready`.
+    if (this._settled) client._emit("recovered", event);
     // The seam rule: everything that arrived since the subscribe, in seq order, each seq once.
     for (const frame of [...buffered, ...this.held.values()].sort((a, b) => a.seq - b.seq)) {
       if (this.lastSeq === null || frame.seq > this.lastSeq) this.deliverInOrder(frame);
