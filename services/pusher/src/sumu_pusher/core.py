@@ -26,6 +26,8 @@ from typing import Any
 
 from sumu_pusher.dead_letters import dead_letter
 from sumu_pusher.fanout import for_each_bounded
+from sumu_pusher.history import HistoryTable, admit
+from sumu_pusher.idempotency import IdempotencyTable
 from sumu_pusher.management_api import PostResult, post_to_connection
 from sumu_pusher.records import InboundRecord, NotificationJob, Rejection, notification_job
 from sumu_pusher.segments import (
@@ -59,9 +61,16 @@ class Adapters:
     sqs: Any
     # None when SUBSCRIPTIONS_TABLE_NAME is unset (no channels on this deployment).
     subscriptions: SubscriptionsTable | None = None
+    # Issue 18: None when HISTORY_TABLE_NAME / IDEMPOTENCY_TABLE_NAME is unset.
+    history: HistoryTable | None = None
+    idempotency: IdempotencyTable | None = None
 
     def dynamodb_calls(self) -> int:
-        extra = self.subscriptions.calls if self.subscriptions is not None else 0
+        extra = sum(
+            store.calls
+            for store in (self.subscriptions, self.history, self.idempotency)
+            if store is not None
+        )
         return self.table.calls + extra
 
 
@@ -154,6 +163,8 @@ async def process_batch(
                     **_record_fields(record),
                 )
 
+    deliveries, unadmitted = await _admit(deliveries, adapters, settings, figures, end)
+
     if adapters.subscriptions is None and any(d.job.channels for d in deliveries):
         figures.configuration_errors = 1
         log_event("ERROR", NO_SUBSCRIPTIONS_TABLE)
@@ -203,6 +214,7 @@ async def process_batch(
         for delivery in deliveries
         if delivery.rejection is None and not delivery.complete
     ]
+    retry.extend(unadmitted)
     rejections.extend(job_run.rejections)
     retry.extend((*split_retry, *intake.unfinished(job_run)))
     for delivery in deliveries:
@@ -245,6 +257,33 @@ async def _split(
     retry.extend(refused)
     gone = served | {record.position for record in refused}
     return [d for d in deliveries if d.job.record.position not in gone]
+
+
+async def _admit(
+    deliveries: list[Delivery],
+    adapters: Adapters,
+    settings: Settings,
+    figures: InvocationFigures,
+    end: float,
+) -> tuple[list[Delivery], list[InboundRecord]]:
+    """Issue 18 (history.py): duplicates (request ids already claimed) are dropped, channel
+    messages get their seqs and history. A request whose writes failed is retried whole, with
+    nothing posted: (deliveries to make, records to retry)."""
+    if adapters.history is None and adapters.idempotency is None:
+        return deliveries, []
+    try:
+        async with asyncio.timeout_at(end - settings.safety_margin_s):
+            admission = await admit(
+                [d.job for d in deliveries],
+                adapters.history,
+                adapters.idempotency,
+                settings.concurrency,
+            )
+    except TimeoutError:
+        log_event("WARN", "history writes stopped at the deadline; the batch will be retried")
+        return [], [d.job.record for d in deliveries]
+    figures.duplicates = admission.duplicates
+    return [Delivery(job) for job in admission.deliver], [job.record for job, _ in admission.failed]
 
 
 async def _look_up(deliveries: Sequence[Delivery], adapters: Adapters, settings: Settings) -> None:

@@ -56,6 +56,8 @@ class NotificationJob:
     payload: bytes
     empty_audience: bool = False
     channel_payloads: tuple[tuple[str, bytes], ...] = ()
+    # The request's own id (since 0.4.0): its idempotency key and its envelopes' id.
+    request_id: str | None = None
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -126,7 +128,10 @@ def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
     users = tuple(
         dict.fromkeys(user for user in request.get("users") or () if user not in excluded)
     )
-    channel_payloads = _channel_payloads(record, request.get("channels") or (), payload)
+    request_id = request.get("id")
+    channel_payloads = _channel_payloads(
+        request_id or message_id_of(record), record, request.get("channels") or (), payload
+    )
     if isinstance(channel_payloads, Rejection):
         return channel_payloads
     named = [request[key] for key in ("users", "channels") if key in request]
@@ -139,6 +144,7 @@ def notification_job(record: InboundRecord) -> NotificationJob | Rejection:
         payload=payload,
         empty_audience=bool(named) and all(audience == [] for audience in named),
         channel_payloads=channel_payloads,
+        request_id=request_id,
     )
 
 
@@ -151,27 +157,42 @@ def message_id_of(record: InboundRecord) -> str:
     return "sha256:" + hashlib.sha256(record.body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def envelope_id(job: NotificationJob) -> str:
+    """The envelope's ``id``: the request's ``id`` when it has one, else its message id."""
+    return job.request_id or message_id_of(job.record)
+
+
+def channel_envelope(channel: str, identifier: str, data_payload: bytes, seq: int | None) -> bytes:
+    """``{"type": "message", "channel", "id", "seq"?, "data"}`` (server-frame v2) around the
+    already serialised data (so data of any size is encoded once)."""
+    # Channel names are ASCII by the contract's pattern.
+    position = b',"seq":' + str(seq).encode("ascii") if seq is not None else b""
+    return b"".join(
+        (
+            b'{"type":"message","channel":',
+            json.dumps(channel).encode("ascii"),
+            b',"id":',
+            json.dumps(identifier, ensure_ascii=False).encode("utf-8"),
+            position,
+            b',"data":',
+            data_payload,
+            b"}",
+        )
+    )
+
+
+# Room for the seq the history step adds (',"seq":' and up to 20 digits).
+_SEQ_BYTES = 27
+
+
 def _channel_payloads(
-    record: InboundRecord, channels: Any, data_payload: bytes
+    identifier: str, record: InboundRecord, channels: Any, data_payload: bytes
 ) -> tuple[tuple[str, bytes], ...] | Rejection:
-    """One envelope per distinct channel, built around the already serialised data (so data
-    of any size is encoded once)."""
-    message_id = json.dumps(message_id_of(record), ensure_ascii=False).encode("utf-8")
+    """One envelope per distinct channel, without seq (the history step adds it)."""
     payloads: list[tuple[str, bytes]] = []
     for channel in dict.fromkeys(channels):
-        # Channel names are ASCII by the contract's pattern.
-        envelope = b"".join(
-            (
-                b'{"type":"message","channel":',
-                json.dumps(channel).encode("ascii"),
-                b',"id":',
-                message_id,
-                b',"data":',
-                data_payload,
-                b"}",
-            )
-        )
-        if len(envelope) > MAX_POST_BYTES:
+        envelope = channel_envelope(channel, identifier, data_payload, None)
+        if len(envelope) + _SEQ_BYTES > MAX_POST_BYTES:
             return Rejection(
                 record,
                 "payload_too_large",

@@ -26,6 +26,8 @@ from aiobotocore.config import AioConfig
 
 from sumu_pusher import sdk
 from sumu_pusher.core import Adapters, BatchOutcome, process_batch
+from sumu_pusher.history import HistoryTable
+from sumu_pusher.idempotency import IdempotencyTable
 from sumu_pusher.records import InboundRecord, compile_validator
 from sumu_pusher.settings import Settings, SettingsError, load_settings
 from sumu_pusher.store import ConnectionsTable
@@ -130,12 +132,34 @@ class PusherRuntime:
         )
         # The subscriptions table shares the DynamoDB client: no client more to build.
         subscriptions = (
-            SubscriptionsTable(dynamodb, settings.subscriptions_table_name, retry=settings.retry)
+            SubscriptionsTable(
+                dynamodb,
+                settings.subscriptions_table_name,
+                retry=settings.retry,
+                consistent=settings.history_table_name is not None,
+            )
             if settings.subscriptions_table_name
             else None
         )
+        history = (
+            HistoryTable(dynamodb, settings.history_table_name, ttl_seconds=settings.history_ttl_s)
+            if settings.history_table_name
+            else None
+        )
+        idempotency = (
+            IdempotencyTable(
+                dynamodb, settings.idempotency_table_name, ttl_seconds=settings.idempotency_ttl_s
+            )
+            if settings.idempotency_table_name
+            else None
+        )
         self._adapters = Adapters(
-            table=table, management_api=management_api, sqs=sqs, subscriptions=subscriptions
+            table=table,
+            management_api=management_api,
+            sqs=sqs,
+            subscriptions=subscriptions,
+            history=history,
+            idempotency=idempotency,
         )
         return self._adapters
 

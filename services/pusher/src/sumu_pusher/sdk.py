@@ -49,15 +49,17 @@ from botocore.loaders import Loader
 # other service fails with UnknownServiceError until it is added here (and the data regenerated).
 SERVICES = ("apigatewaymanagementapi", "dynamodb", "sqs")
 ENDPOINT_PREFIXES = ("dynamodb", "execute-api", "sqs")
-# The DynamoDB operations the pusher calls (store.py), and DescribeEndpoints, which botocore's
-# endpoint discovery looks for in the model.
+# The DynamoDB operations the pusher calls (store.py; PutItem and UpdateItem: history.py and
+# idempotency.py), and DescribeEndpoints, which botocore's endpoint discovery looks for.
 DYNAMODB_OPERATIONS = (
     "BatchWriteItem",
     "DeleteItem",
     "DescribeEndpoints",
     "DescribeTable",
+    "PutItem",
     "Query",
     "Scan",
+    "UpdateItem",
 )
 DYNAMODB_MODEL = Path("dynamodb") / "2012-08-10" / "service-2.json"
 DATA_DIR = Path(__file__).parent / "botocore_data"

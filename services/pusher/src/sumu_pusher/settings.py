@@ -62,6 +62,12 @@ class Settings:
     prune_grace_s: int = DEFAULT_PRUNE_GRACE_SECONDS
     # Channels (issue 17); None: a request naming channels fails loudly (see core).
     subscriptions_table_name: str | None = None
+    # History and recovery (issue 18); None: channel messages carry no seq (see history.py).
+    history_table_name: str | None = None
+    history_ttl_s: int = 300
+    # Idempotent requests (issue 18); None: request ids are not deduplicated.
+    idempotency_table_name: str | None = None
+    idempotency_ttl_s: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -93,6 +99,10 @@ class Settings:
                 environ, "PUSHER_PRUNE_GRACE_SECONDS", DEFAULT_PRUNE_GRACE_SECONDS, 0, 7200
             ),
             subscriptions_table_name=environ.get("SUBSCRIPTIONS_TABLE_NAME", "").strip() or None,
+            history_table_name=environ.get("HISTORY_TABLE_NAME", "").strip() or None,
+            history_ttl_s=_integer(environ, "HISTORY_TTL_SECONDS", 300, 1, 366 * 86400),
+            idempotency_table_name=environ.get("IDEMPOTENCY_TABLE_NAME", "").strip() or None,
+            idempotency_ttl_s=_integer(environ, "IDEMPOTENCY_TTL_SECONDS", 3600, 1, 366 * 86400),
         )
 
 

@@ -5,7 +5,12 @@ Key ``channel`` (hash) / ``connection_id`` (range): a channel's subscribers are 
 paginated. GSI ``by_connection`` (``connection_id`` / ``channel``, projection ALL): a gone
 connection's subscriptions are one Query, then BatchWriteItem deletes. Reads are eventually
 consistent, like the connections table's: a subscription made a moment before the lookup may
-miss one message (the same race as subscribing just after it was published).
+miss one message (the same race as subscribing just after it was published). With history
+(issue 18) the subscribers Query is strongly consistent instead: a subscribe with ``since``
+writes its subscription, then reads history; this Query runs after the message's history
+write, so either the subscriber's history read saw the message or this Query sees the
+subscription (no gap at the seam; twice the read units).
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ PRUNE_CONCURRENCY = 8
 
 
 class SubscriptionsTable:
-    def __init__(self, client: Any, table_name: str, *, retry: RetryPolicy) -> None:
+    def __init__(
+        self, client: Any, table_name: str, *, retry: RetryPolicy, consistent: bool = False
+    ) -> None:
         self._client = client
+        self._consistent = consistent
         self._table_name = table_name
         self._retry = retry
         self.calls = 0
@@ -42,6 +50,7 @@ class SubscriptionsTable:
             "ExpressionAttributeValues": {":ch": {"S": channel}},
             "ProjectionExpression": "#u, #c",
             "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id", "#ch": "channel"},
+            "ConsistentRead": self._consistent,
         }
         subscribers: list[Connection] = []
         while True:

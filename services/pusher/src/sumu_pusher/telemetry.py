@@ -36,6 +36,7 @@ class InvocationFigures:
     configuration_errors: int = 0  # 1 when the management API answered 403: alarm on it
     unfinished: int = 0
     dynamodb_calls: int = 0
+    duplicates: int = 0  # requests whose id another input message already claimed (issue 18)
     duration_ms: float = 0.0
 
 

@@ -57,7 +57,8 @@ def test_every_envelope_is_a_server_frame_naming_its_channel(request: dict[str, 
         assert frame == {
             "type": "message",
             "channel": channel,
-            "id": "m-1",
+            # The request's id when it has one (issue 18), else the input message id.
+            "id": request.get("id", "m-1"),
             "data": request["data"],
         }
 
