@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 STACK_FILE = "stack.json"
@@ -41,6 +41,9 @@ class StackManifest:
     demo_url: str
     signing_key_file: str  # empty when the stack trusts an external identity provider
     pid: int
+    # Issue 18 (sumu-local 0.4.0): the history and idempotency tables.
+    history_table: str = ""
+    idempotency_table: str = ""
 
     def write(self, state_dir: Path) -> Path:
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -61,10 +64,12 @@ class StackManifest:
         except json.JSONDecodeError as error:
             raise ManifestError(f"{path} is not JSON: {error}") from error
         names = {item.name for item in fields(cls)}
-        missing = names - set(document)
+        # Keys added later have defaults: a stack.json written before them still reads.
+        required = {item.name for item in fields(cls) if item.default is MISSING}
+        missing = required - set(document)
         if missing:
             raise ManifestError(f"{path} lacks {', '.join(sorted(missing))}")
-        return cls(**{name: document[name] for name in names})
+        return cls(**{name: document[name] for name in names if name in document})
 
 
 def process_is_alive(pid: int) -> bool:

@@ -3,6 +3,8 @@
 One connections table (hash ``user_id``, range ``connection_id``, TTL on ``delete_at``, a
 NEW_AND_OLD_IMAGES stream for presence), the subscriptions table (hash ``channel``, range
 ``connection_id``, GSI ``by_connection`` for a connection's channels, TTL on ``delete_at``), the
+history table (hash ``channel``, range ``seq`` N, TTL on ``delete_at``) and the idempotency table
+(hash ``key``, TTL on ``delete_at``) of issue 18, the
 notifications topic and queue (backends -> pusher),
 the messages topic and queue (connections and presence -> backends), each queue with a DLQ and a
 redrive policy. Plus one internal queue the local stack needs because moto runs no Lambda: it is
@@ -35,6 +37,9 @@ class StackResources:
     messages_dlq_url: str
     sns_delivery_queue_url: str  # internal: notifications topic -> pusher as SNS events
     sns_delivery_subscription_arn: str
+    # Issue 18: channel history (pusher writes, connections reads) and idempotent requests.
+    history_table: str = ""
+    idempotency_table: str = ""
 
 
 def create_resources(
@@ -43,6 +48,8 @@ def create_resources(
     prefix = f"sumu-{stage}"
     table_name, stream_arn = _create_connections_table(dynamodb, f"{prefix}-connections")
     subscriptions_table = _create_subscriptions_table(dynamodb, f"{prefix}-subscriptions")
+    history_table = create_history_table(dynamodb, f"{prefix}-history")
+    idempotency_table = create_idempotency_table(dynamodb, f"{prefix}-idempotency")
     notifications_queue = _create_queue_with_dlq(sqs, f"{prefix}-notifications", timeouts)
     messages_queue = _create_queue_with_dlq(sqs, f"{prefix}-messages", timeouts)
     notifications_topic = sns.create_topic(Name=f"{prefix}-notifications")["TopicArn"]
@@ -72,6 +79,8 @@ def create_resources(
         messages_dlq_url=messages_queue.dlq_url,
         sns_delivery_queue_url=delivery_queue.url,
         sns_delivery_subscription_arn=subscription,
+        history_table=history_table,
+        idempotency_table=idempotency_table,
     )
 
 
@@ -124,6 +133,45 @@ def _create_subscriptions_table(dynamodb: Any, name: str) -> str:
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
+    )
+    return name
+
+
+def create_history_table(dynamodb: Any, name: str) -> str:
+    """Issue 18: per channel, a head item (``seq`` 0, ``head``: the last seq given, no TTL) and
+    one item per message (``seq`` >= 1, ``frame``, ``delete_at``). A channel's history after a
+    seq is one Query on the key; the head one GetItem."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "channel", "AttributeType": "S"},
+            {"AttributeName": "seq", "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": "channel", "KeyType": "HASH"},
+            {"AttributeName": "seq", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
+    )
+    return name
+
+
+def create_idempotency_table(dynamodb: Any, name: str) -> str:
+    """Issue 18: one item per claimed request (``key``: ``id:<request id>`` or
+    ``message:<input message id>``), with the input message that claimed it and its seqs."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
     dynamodb.update_time_to_live(

@@ -188,6 +188,8 @@ class LocalStack:
             connections_table=resources.connections_table,
             connections_stream_arn=resources.connections_stream_arn,
             subscriptions_table=resources.subscriptions_table,
+            history_table=resources.history_table,
+            idempotency_table=resources.idempotency_table,
             notifications_topic_arn=resources.notifications_topic_arn,
             notifications_queue_url=resources.notifications_queue_url,
             notifications_dlq_url=resources.notifications_dlq_url,
@@ -313,6 +315,22 @@ class LocalStack:
                 interval_seconds=timeouts.ttl_sweep_seconds,
                 key_names=("channel", "connection_id"),
             ).run,
+            # Issue 18: history items expire HISTORY_TTL_SECONDS after publishing (head items
+            # carry no delete_at and are never swept); idempotency items after their TTL.
+            "ttl-sweeper-history": TtlSweeper(
+                dynamodb=aws_client("dynamodb", endpoint, region),
+                table_name=resources.history_table,
+                deletions=ServiceDeletions(),
+                interval_seconds=timeouts.ttl_sweep_seconds,
+                key_names=("channel", "seq"),
+            ).run,
+            "ttl-sweeper-idempotency": TtlSweeper(
+                dynamodb=aws_client("dynamodb", endpoint, region),
+                table_name=resources.idempotency_table,
+                deletions=ServiceDeletions(),
+                interval_seconds=timeouts.ttl_sweep_seconds,
+                key_names=("key",),
+            ).run,
         }
         for name, run in runners.items():
             thread = threading.Thread(target=run, args=(self._stop,), name=name, daemon=True)
@@ -372,6 +390,10 @@ def _handler_environment(
         "AWS_DEFAULT_REGION": config.region,
         "CONNECTIONS_TABLE_NAME": resources.connections_table,
         "SUBSCRIPTIONS_TABLE_NAME": resources.subscriptions_table,
+        # Issue 18: the pusher writes both; the connections function reads history and posts
+        # its replay through APIGW_ENDPOINT (set below for both).
+        "HISTORY_TABLE_NAME": resources.history_table,
+        "IDEMPOTENCY_TABLE_NAME": resources.idempotency_table,
         "MESSAGES_TOPIC_ARN": resources.messages_topic_arn,
         "MESSAGES_QUEUE_URL": resources.messages_queue_url,
         "CONNECTION_TTL_SECONDS": str(config.timeouts.connection_ttl_seconds),
