@@ -32,6 +32,11 @@ def test_the_stack_serves_the_client_module_unchanged(live: LiveStack) -> None:
     assert body == (ROOT / "clients" / "js" / "sumu-client.js").read_bytes()
 
 
+def _slow_token(route: Any) -> None:
+    time.sleep(2)  # blocks only Playwright's dispatch of this page's events, not the stack
+    route.continue_()
+
+
 def _publish(live: LiveStack, channel: str, stop: threading.Event) -> None:
     sqs = live.client("sqs")
     for n in range(MESSAGES):
@@ -87,14 +92,24 @@ def test_a_killed_connection_reconnects_with_a_fresh_token_and_resubscribes(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="needs the server side of issue 18, not landed yet: channel messages carry no seq "
-    "(pusher history) and subscribe takes no since / answers no recovered+seq (connections)",
+    reason="needs the rest of issue 18's server side, not committed yet: the pusher's channel "
+    "history (seq on channel messages, the history writes) and sumu-local's history table; "
+    "connections' since/recovered landed in 069ef92",
 )
 def test_a_killed_connection_recovers_every_message_once_in_seq_order(
     live: LiveStack, page: Any
 ) -> None:
     # GIVEN the demo page connected (its token allows room-*) and subscribed to a new channel
     user, channel = unique("jsclient"), f"room-{unique('recovery')}"
+    sent: list[dict[str, Any]] = []  # every frame the page sends, on any of its connections
+    received: list[dict[str, Any]] = []
+    page.on(
+        "websocket",
+        lambda socket: (
+            socket.on("framesent", lambda frame: sent.append(json.loads(frame))),
+            socket.on("framereceived", lambda frame: received.append(json.loads(frame))),
+        ),
+    )
     page.goto(live.manifest.demo_url)
     page.fill("#user-id", user)
     page.fill("#token-channels", "room-*")
@@ -110,7 +125,9 @@ def test_a_killed_connection_recovers_every_message_once_in_seq_order(
     publisher.start()
     try:
         page.wait_for_function(f"({SHOWN_SEQS})({json.dumps(channel)}).length >= 5", timeout=30_000)
-        # AND the server kills the connection mid-stream (the management API's DELETE)
+        # AND the server kills the connection mid-stream (the management API's DELETE), and
+        # the page's reconnect waits 2 s for its fresh token, so messages are surely missed
+        page.route("**/demo/token*", _slow_token)
         live.management().delete_connection(ConnectionId=first_connection)
         # THEN the client reconnects on a new connection ...
         page.wait_for_function(
@@ -133,5 +150,13 @@ def test_a_killed_connection_recovers_every_message_once_in_seq_order(
     numbers = [json.loads(item["text"].split("] #", 1)[1].split(" ", 1)[1])["n"] for item in shown]
     assert sorted(numbers) == list(range(MESSAGES))
     assert not page.query_selector("#notifications li[data-recovered='false']")
-    # AND the client said it recovered (the resubscribe's ack)
+    # AND it recovered them: it resubscribed with since = the last seq it had shown, and the
+    # ack (recovered, head seq) came after the replay of the messages it had missed
+    resubscribe = [f for f in sent if f.get("action") == "subscribe" and "since" in f]
+    assert [frame["channel"] for frame in resubscribe] == [channel]
+    since = resubscribe[0]["since"]
+    [ack] = [f for f in received if f.get("action") == "subscribe" and "recovered" in f]
+    assert ack["recovered"] is True
+    assert ack["seq"] > since, (since, ack)
+    print(f"resubscribed with since={since}; ack {ack}")
     assert page.query_selector("#acks li:has-text('\"recovered\":true')")
