@@ -103,24 +103,31 @@ class ConnectionsTable:
             ]
         return [connection for segment in segments for connection in segment.result()]
 
-    async def scan_pages(self, segment: int, total: int) -> AsyncIterator[list[Connection]]:
-        """Segment ``segment`` of a ``total``-way parallel scan, one page at a time, so a caller
-        that posts each page before asking for the next holds one page, not the segment
-        (issue 19). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan"""
+    async def scan_pages(
+        self, segment: int, total: int, limit: int | None = None
+    ) -> AsyncIterator[list[Connection]]:
+        """Segment ``segment`` of a ``total``-way parallel scan, one page (at most ``limit``
+        items) at a time, so a caller that posts each page before asking for the next holds one
+        page, not the segment (issue 19). The raw response is dropped before the page is handed
+        out, so it does not live on while the caller posts.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan"""
         arguments: dict[str, Any] = {"TableName": self._table_name, **_PROJECTION}
         if total > 1:
             arguments.update(Segment=segment, TotalSegments=total)
-        if self._page_limit is not None:
-            arguments["Limit"] = self._page_limit
+        if limit or self._page_limit is not None:
+            arguments["Limit"] = limit or self._page_limit
         for _ in range(10_000_000):  # bounded: a page holds at least one item or ends the scan
             self.calls += 1
-            page = await self._client.scan(**arguments)
-            yield [
+            response = await self._client.scan(**arguments)
+            last_key = response.get("LastEvaluatedKey")
+            connections = [
                 Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
-                for item in page.get("Items", ())
+                for item in response.get("Items", ())
                 if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
             ]
-            last_key = page.get("LastEvaluatedKey")
+            del response
+            yield connections
+            del connections
             if not last_key:
                 return
             arguments["ExclusiveStartKey"] = last_key
