@@ -70,16 +70,23 @@ PUSHER_CONCURRENCY = "128"
 
 
 def load_sumu_toml(
-    pusher_timeout_seconds: int = 120, functions: str = "process", sqs_pollers: int = 2
+    pusher_timeout_seconds: int = 120,
+    functions: str = "process",
+    sqs_pollers: int = 2,
+    broadcast_segments: str = "",
 ) -> str:
     """``functions``: "process" (each function in processes of its own, the default) or
     "inprocess" (0.1's design: every handler imported into the stack's process)."""
-    return LOAD_SUMU_TOML_TEMPLATE.format(
+    toml = LOAD_SUMU_TOML_TEMPLATE.format(
         pusher_timeout=pusher_timeout_seconds,
         visibility=pusher_timeout_seconds + 30,
         functions=functions,
         sqs_pollers=sqs_pollers,
     )
+    # Issue 19: split each broadcast into this many fan-out jobs ("" = the pusher's auto).
+    if broadcast_segments:
+        toml += f'PUSHER_BROADCAST_SEGMENTS = "{broadcast_segments}"\n'
+    return toml
 
 
 LOAD_SUMU_TOML = load_sumu_toml()
@@ -542,6 +549,9 @@ def main() -> int:
     parser.add_argument(
         "--sqs-pollers", type=int, default=2, help="notifications-queue batches in flight"
     )
+    parser.add_argument(
+        "--broadcast-segments", default="", help="PUSHER_BROADCAST_SEGMENTS (issue 19)"
+    )
     parser.add_argument("--report", type=Path, default=Path("load-report.json"))
     parser.add_argument("--workdir", type=Path, help="keep the stack's directory and log here")
     args = parser.parse_args()
@@ -565,7 +575,10 @@ def main() -> int:
         workdir = args.workdir or Path(temporary)
         workdir.mkdir(parents=True, exist_ok=True)
         process, manifest = start_sumu_up(
-            workdir, load_sumu_toml(args.pusher_timeout, args.functions, args.sqs_pollers)
+            workdir,
+            load_sumu_toml(
+                args.pusher_timeout, args.functions, args.sqs_pollers, args.broadcast_segments
+            ),
         )
         try:
             report = asyncio.run(run_load(manifest, options))
