@@ -11,8 +11,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.conftest import LiveStack, unique
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,12 +88,6 @@ def test_a_killed_connection_reconnects_with_a_fresh_token_and_resubscribes(
     page.wait_for_selector(f"#notifications li[data-channel='{channel}']:has-text('reconnect')")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the rest of issue 18's server side, not committed yet: the pusher's channel "
-    "history (seq on channel messages, the history writes) and sumu-local's history table; "
-    "connections' since/recovered landed in 069ef92",
-)
 def test_a_killed_connection_recovers_every_message_once_in_seq_order(
     live: LiveStack, page: Any
 ) -> None:
@@ -158,5 +150,4 @@ def test_a_killed_connection_recovers_every_message_once_in_seq_order(
     [ack] = [f for f in received if f.get("action") == "subscribe" and "recovered" in f]
     assert ack["recovered"] is True
     assert ack["seq"] > since, (since, ack)
-    print(f"resubscribed with since={since}; ack {ack}")
     assert page.query_selector("#acks li:has-text('\"recovered\":true')")
