@@ -13,6 +13,12 @@ order:
 Both go through the stack's own SQS poller and pusher function. A round's time is from the
 SendMessage to the last connection's frame; the issue's target is channel / broadcast <= 1.2.
 Every wait is bounded (`--timeout` per phase).
+
+`--history on|off|both` (issue 18, default both): `on` is the stack as it starts (the pusher
+has HISTORY_TABLE_NAME and IDEMPOTENCY_TABLE_NAME: every channel message takes a seq, is
+written to history and claimed); `off` starts a stack with both variables set empty (the
+pusher treats empty as unset: no seq, no history, no claim). `both` runs one stack after the
+other and prints the channel publish time with history on / off (issue 18's target: <= 1.3).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class Clients:
         self.received: Counter[str] = Counter()
         self.acks = 0
         self.refusals: Counter[str] = Counter()
+        self.seqs: set[int] = set()  # the channel seqs seen (history on)
 
     async def read(self, socket: ClientConnection) -> None:
         try:
@@ -67,6 +74,8 @@ class Clients:
         data = frame.get("data") if frame.get("type") == "message" else frame
         if isinstance(data, dict) and "bench" in data:
             self.received[str(data["bench"])] += 1
+            if frame.get("type") == "message" and "seq" in frame:
+                self.seqs.add(int(frame["seq"]))
 
     async def open(self, manifest: StackManifest, connections: int) -> None:
         issuer = TokenIssuer(
@@ -171,11 +180,15 @@ async def measure(manifest: StackManifest, args: argparse.Namespace) -> list[dic
             await asyncio.sleep(args.pause)  # let the last posts' connections settle
     for socket in clients.sockets:
         await socket.close()
+    channel_rounds = sum(1 for row in rows if row["kind"] == "channel")
+    print(
+        f"channel seqs seen: {sorted(clients.seqs)} ({channel_rounds} published)", file=sys.stderr
+    )
     return rows
 
 
-def print_table(rows: list[dict[str, Any]], connections: int) -> None:
-    print(f"time to the last of {connections} deliveries: one channel vs a broadcast")
+def print_table(rows: list[dict[str, Any]], connections: int, history: str) -> float:
+    print(f"history {history}: time to the last of {connections} deliveries: channel vs broadcast")
     print(f"{'round':>5} | {'kind':<9} | {'delivered':>11} | {'s to last':>9}")
     for row in rows:
         delivered = f"{row['delivered']}/{row['expected']}"
@@ -186,6 +199,15 @@ def print_table(rows: list[dict[str, Any]], connections: int) -> None:
         f"median channel {channel:.2f} s, broadcast {broadcast:.2f} s: "
         f"ratio channel / broadcast {channel / broadcast:.2f} (target <= 1.2)"
     )
+    return channel
+
+
+# History off: the pusher reads an empty variable as unset (no seq, no history, no claim).
+HISTORY_OFF_TOML = """
+[environment]
+HISTORY_TABLE_NAME = ""
+IDEMPOTENCY_TABLE_NAME = ""
+"""
 
 
 def main() -> int:
@@ -194,19 +216,31 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=300.0, help="bound of each phase, s")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between sends")
+    parser.add_argument("--history", choices=("on", "off", "both"), default="both")
     args = parser.parse_args()
     if not 1 <= args.connections <= MAX_CONNECTIONS or not 1 <= args.rounds <= 20:
         parser.error(f"--connections 1..{MAX_CONNECTIONS}, --rounds 1..20")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.conftest import start_sumu_up, stop_sumu_up  # noqa: PLC0415 - needs sys.path
 
-    with tempfile.TemporaryDirectory() as workdir:
-        process, manifest = start_sumu_up(Path(workdir), "")
-        try:
-            rows = asyncio.run(measure(manifest, args))
-        finally:
-            stop_sumu_up(process)
-    print_table(rows, args.connections)
+    modes = ("on", "off") if args.history == "both" else (args.history,)
+    medians: dict[str, float] = {}
+    for mode in modes:
+        with tempfile.TemporaryDirectory() as workdir:
+            process, manifest = start_sumu_up(
+                Path(workdir), "" if mode == "on" else HISTORY_OFF_TOML
+            )
+            try:
+                rows = asyncio.run(measure(manifest, args))
+            finally:
+                stop_sumu_up(process)
+        medians[mode] = print_table(rows, args.connections, mode)
+    if len(medians) == 2:
+        print(
+            f"channel publish, median s to the last delivery: history on {medians['on']:.2f}, "
+            f"off {medians['off']:.2f}: ratio on / off {medians['on'] / medians['off']:.2f} "
+            "(target <= 1.3)"
+        )
     return 0
 
 
