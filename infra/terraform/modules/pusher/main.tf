@@ -22,6 +22,9 @@ module "function" {
     PUSHER_CONCURRENCY       = tostring(var.concurrency)
     NOTIFICATIONS_DLQ_URL    = var.notifications_dlq.url
     SUBSCRIPTIONS_TABLE_NAME = var.subscriptions_table.name
+    # Issue 19: broadcasts split into fan-out jobs on the notifications queue.
+    NOTIFICATIONS_QUEUE_URL   = var.notifications_queue_url
+    PUSHER_BROADCAST_SEGMENTS = var.broadcast_segments
   }
 
   policy_statements = [
@@ -55,6 +58,15 @@ module "function" {
       # https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
       sid       = "PollNotificationRequests"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      resources = [var.notifications_queue_arn]
+    },
+    {
+      # Issue 19: a broadcast's fan-out jobs and the narrowed jobs of failed connections go back
+      # on the queue the pusher polls (SendMessageBatch is authorised by sqs:SendMessage:
+      # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+      # The queue is encrypted with the stack key: UseStackKey below covers GenerateDataKey.
+      sid       = "EnqueueFanoutJobs"
+      actions   = ["sqs:SendMessage"]
       resources = [var.notifications_queue_arn]
     },
     {

@@ -44,6 +44,27 @@ variable "notifications_queue_arn" {
   type        = string
 }
 
+variable "notifications_queue_url" {
+  description = "URL of the notifications queue (NOTIFICATIONS_QUEUE_URL): the pusher enqueues a split broadcast's fan-out jobs, and narrowed jobs for the connections a job could not reach, on the queue it polls (issue 19)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https?://", var.notifications_queue_url))
+    error_message = "The notifications queue URL must be an http(s) URL."
+  }
+}
+
+variable "broadcast_segments" {
+  description = "Fan-out jobs per broadcast (PUSHER_BROADCAST_SEGMENTS): \"auto\" (one job per 20,000 connections of the table's item count, so a small table stays in one invocation) or a number from 1 to 1000 (1 never splits). The jobs run side by side up to maximum_concurrency."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = var.broadcast_segments == "auto" || try(tonumber(var.broadcast_segments) >= 1 && tonumber(var.broadcast_segments) <= 1000 && floor(tonumber(var.broadcast_segments)) == tonumber(var.broadcast_segments), false)
+    error_message = "broadcast_segments must be \"auto\" or a whole number from 1 to 1000 (sumu-pusher's bound)."
+  }
+}
+
 variable "notifications_dlq" {
   description = "Dead-letter queue of notification requests: contract-breaking requests go there at once (NOTIFICATIONS_DLQ_URL), and failed SNS-triggered invocations land there too."
   type = object({

@@ -113,6 +113,8 @@ module "pusher" {
   subscriptions_table                = local.subscriptions_table
   notifications_topic_arn            = module.integration.notifications_topic_arn
   notifications_queue_arn            = module.integration.notifications_queue_arn
+  notifications_queue_url            = module.integration.notifications_queue_url
+  broadcast_segments                 = var.pusher_broadcast_segments
   notifications_dlq                  = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
   apigw_endpoint                     = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
   apigw_execution_arn                = module.gateway.execution_arn

@@ -231,6 +231,17 @@ variable "pusher_maximum_concurrency" {
   default     = 50
 }
 
+variable "pusher_broadcast_segments" {
+  description = "Fan-out jobs per broadcast (PUSHER_BROADCAST_SEGMENTS): \"auto\" (one per 20,000 connections, a small table stays in one invocation) or 1 to 1000. At most pusher_maximum_concurrency jobs run at once: keep it near ceil(L / r), the account's API Gateway throttle over one invocation's post rate (services/pusher/README.md)."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = var.pusher_broadcast_segments == "auto" || try(tonumber(var.pusher_broadcast_segments) >= 1 && tonumber(var.pusher_broadcast_segments) <= 1000 && floor(tonumber(var.pusher_broadcast_segments)) == tonumber(var.pusher_broadcast_segments), false)
+    error_message = "pusher_broadcast_segments must be \"auto\" or a whole number from 1 to 1000."
+  }
+}
+
 variable "publisher_account_ids" {
   description = "Other AWS accounts whose backends publish notification requests to the notifications topic and queue: the topic and queue policies and the KMS key policy let them in."
   type        = list(string)

@@ -148,6 +148,7 @@ module "pusher" {
   }
   notifications_topic_arn = module.integration.notifications_topic_arn
   notifications_queue_arn = module.integration.notifications_queue_arn
+  notifications_queue_url = module.integration.notifications_queue_url
   notifications_dlq       = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
   apigw_endpoint          = module.gateway.management_endpoint
   apigw_execution_arn     = module.gateway.execution_arn

@@ -51,6 +51,7 @@ variables {
   }
   notifications_topic_arn = "arn:aws:sns:us-east-1:123456789012:test-notifications"
   notifications_queue_arn = "arn:aws:sqs:us-east-1:123456789012:test-notifications"
+  notifications_queue_url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications"
   notifications_dlq = {
     arn = "arn:aws:sqs:us-east-1:123456789012:test-notifications-dlq"
     url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
@@ -91,13 +92,15 @@ run "pusher_event_sources_target_the_alias" {
 
   assert {
     condition = output.environment == tomap({
-      CONNECTIONS_TABLE_NAME   = "test-connections"
-      APIGW_ENDPOINT           = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
-      PUSHER_CONCURRENCY       = "64"
-      NOTIFICATIONS_DLQ_URL    = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
-      SUBSCRIPTIONS_TABLE_NAME = "test-subscriptions"
+      CONNECTIONS_TABLE_NAME    = "test-connections"
+      APIGW_ENDPOINT            = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
+      PUSHER_CONCURRENCY        = "64"
+      NOTIFICATIONS_DLQ_URL     = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
+      SUBSCRIPTIONS_TABLE_NAME  = "test-subscriptions"
+      NOTIFICATIONS_QUEUE_URL   = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications"
+      PUSHER_BROADCAST_SEGMENTS = "auto"
     })
-    error_message = "The pusher must get its DESIGN.md environment."
+    error_message = "The pusher must get its DESIGN.md environment (and, issue 19, the queue its fan-out jobs go to and the jobs per broadcast)."
   }
 
   assert {
@@ -111,6 +114,7 @@ run "pusher_event_sources_target_the_alias" {
       ListPrunedSubscriptions   = [["dynamodb:Query"], ["arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"]]
       PostToConnections         = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
       PollNotificationRequests  = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
+      EnqueueFanoutJobs         = [["sqs:SendMessage"], [var.notifications_queue_arn]]
       DeadLetterBadRequests     = [["sqs:SendMessage"], [var.notifications_dlq.arn]]
       UseStackKey               = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
     })
@@ -121,6 +125,53 @@ run "pusher_event_sources_target_the_alias" {
     condition     = aws_lambda_event_source_mapping.notifications_queue.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.notifications_queue.scaling_config[0].maximum_concurrency == 50
     error_message = "The queue mapping delivers at once (batches of 10 need no window) and caps the pusher at 50 concurrent invocations."
   }
+}
+
+run "pusher_broadcast_segments_number_plans" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    broadcast_segments  = "8"
+    maximum_concurrency = 8
+  }
+
+  assert {
+    condition     = output.environment["PUSHER_BROADCAST_SEGMENTS"] == "8" && aws_lambda_event_source_mapping.notifications_queue.scaling_config[0].maximum_concurrency == 8
+    error_message = "Eight fan-out jobs per broadcast, eight pusher invocations at once from the queue."
+  }
+}
+
+run "pusher_rejects_bad_broadcast_segments" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    broadcast_segments      = "0"
+    notifications_queue_url = "sqs://not-a-url"
+  }
+
+  expect_failures = [var.broadcast_segments, var.notifications_queue_url]
+}
+
+run "pusher_rejects_fractional_broadcast_segments" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    broadcast_segments = "2.5"
+  }
+
+  expect_failures = [var.broadcast_segments]
 }
 
 run "pusher_batches_above_ten_need_a_window" {

@@ -216,6 +216,13 @@ run "channels_reach_the_functions" {
   }
 
   assert {
+    # The queue's URL is known only after apply (tests/moto checks it there); its wiring is the
+    # pusher module's (functions.tftest.hcl asserts the whole environment).
+    condition     = module.pusher.environment.PUSHER_BROADCAST_SEGMENTS == "auto"
+    error_message = "The pusher's broadcasts are split automatically by default (issue 19)."
+  }
+
+  assert {
     condition     = module.authorizer.environment.JWT_CHANNELS_CLAIM == "rooms" && module.connections.environment.SUMU_PUBLIC_CHANNELS == "public:*,lobby" && module.connections.environment.CHANNELS_PER_CONNECTION == "20"
     error_message = "channels_claim goes to the authorizer; public_channels and channels_per_connection to connections."
   }
