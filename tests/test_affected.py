@@ -108,6 +108,15 @@ def test_a_conformance_kit_change_runs_every_service_it_checks(repo: Path) -> No
     ]
 
 
+def test_a_javascript_client_change_runs_it_and_the_stack_that_serves_it(repo: Path) -> None:
+    (repo / "clients/js").mkdir(parents=True)
+    (repo / "clients/js/sumu-client.js").write_text("v1\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "client")
+    _change(repo, "clients/js/sumu-client.js")
+    assert affected("HEAD~1..HEAD") == ["infra/local", "clients/js"]
+
+
 def test_a_change_to_sumu_local_docs_runs_only_sumu_local(repo: Path) -> None:
     _change(repo, "infra/local/README.md")
     assert affected("HEAD~1..HEAD") == ["infra/local"]
@@ -115,7 +124,7 @@ def test_a_change_to_sumu_local_docs_runs_only_sumu_local(repo: Path) -> None:
 
 def test_a_contract_change_runs_every_package(repo: Path) -> None:
     _change(repo, "contracts/README.md")
-    assert len(affected("HEAD~1..HEAD")) == 7
+    assert len(affected("HEAD~1..HEAD")) == 8
 
 
 def test_a_change_outside_every_package_runs_nothing(repo: Path) -> None:

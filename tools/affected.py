@@ -3,8 +3,8 @@
     python tools/affected.py origin/main...HEAD      (or: make affected RANGE=...)
 
 A package is affected by a change to its own folder, to contracts/, tools/ or the root
-pyproject.toml (shared by everyone), to the services it runs (sumu-local, the Terraform check),
-or to uv.lock when the pinned versions of its own runtime dependency closure changed
+pyproject.toml (shared by everyone), to what it runs or ships (sumu-local: the services and the
+JS client; a service: the conformance kit that checks it), or to uv.lock when the pinned versions of its own runtime dependency closure changed
 (compared from the lock file at both ends of the range, so a bump of a dev tool or of another
 package's dependency does not rebuild it). Prints one package folder per line.
 """
@@ -24,6 +24,7 @@ PACKAGES = {
     "services/presence": "sumu-presence",
     "infra/local": "sumu-local",
     "infra/terraform": None,
+    "clients/js": None,
 }
 # Everyone validates against the contracts and is built and checked by the same tools and
 # shared ruff / mypy settings.
@@ -33,7 +34,8 @@ SHARED = ("contracts/", "tools/", "pyproject.toml")
 # applies a placeholder package, not the services' zips, so it runs no service code.)
 _CONFORMANCE_KIT = "infra/local/src/sumu_local/"
 RUNS = {
-    "infra/local": ("services/",),
+    # ...and ships a copy of the JavaScript client at /sumu-client.js (a test compares the two).
+    "infra/local": ("services/", "clients/js/"),
     "services/authorizer": (_CONFORMANCE_KIT,),
     "services/connections": (_CONFORMANCE_KIT,),
     "services/pusher": (_CONFORMANCE_KIT,),
