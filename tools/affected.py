@@ -4,9 +4,10 @@
 
 A package is affected by a change to its own folder, to contracts/, tools/ or the root
 pyproject.toml (shared by everyone), to what it runs or ships (sumu-local: the services and the
-JS client; a service: the conformance kit that checks it), or to uv.lock when the pinned versions of its own runtime dependency closure changed
-(compared from the lock file at both ends of the range, so a bump of a dev tool or of another
-package's dependency does not rebuild it). Prints one package folder per line.
+JS client; a service: the conformance kit that checks it), or to uv.lock when the pinned
+versions of its own runtime dependency closure changed (compared from the lock file at both ends
+of the range, so a bump of a dev tool or of another package's dependency does not rebuild it).
+Prints one package folder per line.
 """
 
 from __future__ import annotations
