@@ -50,8 +50,11 @@ def run_source(concurrency: int | None, published: int, function_concurrency: in
     stop = threading.Event()
     thread = threading.Thread(target=source.run, args=(stop,), daemon=True)
     thread.start()
+    # Wait for as many as the limit allows, not for all: the rest are not received yet, and
+    # holding the first ones past the delivery queue's visibility timeout would redeliver them.
+    limit = min(published, concurrency or function_concurrency)
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and in_flight.most < published:
+    while time.monotonic() < deadline and in_flight.most < limit:
         time.sleep(0.05)
     time.sleep(0.3)  # room for an invocation beyond the limit to start, were it allowed
     most = in_flight.most
