@@ -16,17 +16,22 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection
 
-from tests.conftest import SUMU_TOML, LiveStack, running_stack, unique
+from tests.conftest import LiveStack, running_stack, unique
 from tests.e2e.frames import collect
 
 CHANNELS_PER_CONNECTION = 3
-CHANNELS_TOML = (
-    SUMU_TOML
-    + f"""
+# The shared stack's 2 s visibility timeout redelivers a request whose pusher run outlasts it
+# on a loaded machine (at-least-once: a second copy). These tests count copies exactly, so
+# the queue waits 30 s before a redelivery.
+CHANNELS_TOML = f"""
+[timeouts]
+visibility_timeout_seconds = 30
+max_receive_count = 3
+ttl_sweep_seconds = 1
+
 [environment]
 CHANNELS_PER_CONNECTION = "{CHANNELS_PER_CONNECTION}"
 """
-)
 CLEANUP_SECONDS = 20.0
 
 
