@@ -105,7 +105,7 @@ async def split_broadcasts(
     broadcasts = [job for job in jobs if job.broadcast and not job.empty_audience]
     if fanout.queue_url is None or not broadcasts:
         return set(), []
-    total = fanout.segments or broadcast_segments_for(await table.item_count())
+    total = fanout.segments or await _auto_segments(table)
     if total == 1:
         return set(), []
     served: set[int] = set()
@@ -129,6 +129,14 @@ async def split_broadcasts(
             served.add(job.record.position)
             log_event("INFO", "broadcast split into jobs", origin_id=origin_id, jobs=total)
     return served, retry
+
+
+async def _auto_segments(table: ConnectionsTable) -> int:
+    try:
+        return broadcast_segments_for(await table.item_count())
+    except Exception as error:  # noqa: BLE001 - unsplit still delivers: fall back to one
+        log_event("WARN", "table size unknown; the broadcast is not split", error=repr(error))
+        return 1
 
 
 @dataclass
