@@ -23,6 +23,9 @@ module "function" {
     SUBSCRIPTIONS_TABLE_NAME = var.subscriptions_table.name
     SUMU_PUBLIC_CHANNELS     = join(",", var.public_channels)
     CHANNELS_PER_CONNECTION  = tostring(var.channels_per_connection)
+    HISTORY_TABLE_NAME       = var.history_table.name
+    HISTORY_SIZE             = tostring(var.history_size)
+    APIGW_ENDPOINT           = var.apigw_endpoint
   }
 
   policy_statements = [
@@ -43,6 +46,19 @@ module "function" {
       sid       = "ListConnectionSubscriptions"
       actions   = ["dynamodb:Query"]
       resources = [var.subscriptions_table.by_connection_index_arn]
+    },
+    {
+      # subscribe with since (issue 18): the channel's head item (GetItem) and its history after
+      # since (Query), both ConsistentRead; never a write.
+      sid       = "ReadChannelHistory"
+      actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+      resources = [var.history_table.arn]
+    },
+    {
+      # The replay posts the missed messages to the subscribing connection, on this stage only.
+      sid       = "ReplayToConnections"
+      actions   = ["execute-api:ManageConnections"]
+      resources = ["${var.apigw_execution_arn}/${var.stage_name}/POST/@connections/*"]
     },
     {
       sid       = "PublishUserMessages"

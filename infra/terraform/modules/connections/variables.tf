@@ -34,6 +34,40 @@ variable "subscriptions_table" {
   })
 }
 
+variable "history_table" {
+  description = "The channel history table (database module outputs; issue 18): subscribe with since reads it."
+  type = object({
+    name = string
+    arn  = string
+  })
+}
+
+variable "history_size" {
+  description = "How far back a subscribe's since may reach, in messages (HISTORY_SIZE); keep it equal to the pusher's."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.history_size >= 1 && var.history_size <= 1000 && floor(var.history_size) == var.history_size
+    error_message = "The history size must be a whole number between 1 and 1000."
+  }
+}
+
+variable "apigw_endpoint" {
+  description = "Management API base URL including the stage (APIGW_ENDPOINT): recovery posts the replayed history through it."
+  type        = string
+}
+
+variable "apigw_execution_arn" {
+  description = "Execution ARN of the WebSocket API; scopes execute-api:ManageConnections (the replay)."
+  type        = string
+}
+
+variable "stage_name" {
+  description = "Stage the connections live on; scopes execute-api:ManageConnections (the replay)."
+  type        = string
+}
+
 variable "public_channels" {
   description = "Channel patterns any connection may subscribe to (SUMU_PUBLIC_CHANNELS; `*` matches any run of characters)."
   type        = list(string)

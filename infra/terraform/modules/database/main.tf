@@ -93,3 +93,74 @@ resource "aws_dynamodb_table" "subscriptions" {
 
   tags = var.tags
 }
+
+# Channel history (issue 18), written by sumu-pusher, read by sumu-connections: channel (hash) +
+# seq (range, a Number). Per channel a head item (seq 0, "head" = the last seq given, no
+# delete_at: it lives as long as the table, so seqs never restart) and one item per message
+# (seq >= 1, the envelope as posted, delete_at = publish time + HISTORY_TTL_SECONDS).
+resource "aws_dynamodb_table" "history" {
+  name         = "${var.prefix}-history"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "channel"
+  range_key    = "seq"
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "channel"
+    type = "S"
+  }
+
+  attribute {
+    name = "seq"
+    type = "N"
+  }
+
+  ttl {
+    enabled        = true
+    attribute_name = local.ttl_attribute
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}
+
+# Idempotent requests (issue 18), sumu-pusher only: key = "id:<request id>" or
+# "message:<input message id>", the input message that claimed it, the seqs it was given, and
+# delete_at = IDEMPOTENCY_TTL_SECONDS after the claim.
+resource "aws_dynamodb_table" "idempotency" {
+  name         = "${var.prefix}-idempotency"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "key"
+
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "key"
+    type = "S"
+  }
+
+  ttl {
+    enabled        = true
+    attribute_name = local.ttl_attribute
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  tags = var.tags
+}

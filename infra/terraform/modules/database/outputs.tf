@@ -32,3 +32,23 @@ output "subscriptions_by_connection_index_arn" {
   description = "ARN of the subscriptions table's by_connection index (a connection's channels)."
   value       = "${aws_dynamodb_table.subscriptions.arn}/index/${local.subscriptions_by_connection_index}"
 }
+
+output "history_table_name" {
+  description = "Channel history table (issue 18): channel / seq, TTL on delete_at."
+  value       = aws_dynamodb_table.history.name
+}
+
+output "history_table_arn" {
+  description = "Channel history table ARN."
+  value       = aws_dynamodb_table.history.arn
+}
+
+output "idempotency_table_name" {
+  description = "Idempotency table (issue 18): key, TTL on delete_at."
+  value       = aws_dynamodb_table.idempotency.name
+}
+
+output "idempotency_table_arn" {
+  description = "Idempotency table ARN."
+  value       = aws_dynamodb_table.idempotency.arn
+}

@@ -22,6 +22,11 @@ module "function" {
     PUSHER_CONCURRENCY       = tostring(var.concurrency)
     NOTIFICATIONS_DLQ_URL    = var.notifications_dlq.url
     SUBSCRIPTIONS_TABLE_NAME = var.subscriptions_table.name
+    # Issue 18: channel seqs and history, idempotent request ids.
+    HISTORY_TABLE_NAME      = var.history_table.name
+    HISTORY_TTL_SECONDS     = tostring(var.history_ttl_seconds)
+    IDEMPOTENCY_TABLE_NAME  = var.idempotency_table.name
+    IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
     # Issue 19: broadcasts split into fan-out jobs on the notifications queue.
     NOTIFICATIONS_QUEUE_URL   = var.notifications_queue_url
     PUSHER_BROADCAST_SEGMENTS = var.broadcast_segments
@@ -47,6 +52,19 @@ module "function" {
       sid       = "ListPrunedSubscriptions"
       actions   = ["dynamodb:Query"]
       resources = [var.subscriptions_table.by_connection_index_arn]
+    },
+    {
+      # Issue 18: a channel's next seq (UpdateItem ADD on its head item) and the message's
+      # history item (PutItem).
+      sid       = "WriteChannelHistory"
+      actions   = ["dynamodb:UpdateItem", "dynamodb:PutItem"]
+      resources = [var.history_table.arn]
+    },
+    {
+      # Issue 18: claim a request id / input message (conditional UpdateItem), remember its seqs.
+      sid       = "ClaimRequests"
+      actions   = ["dynamodb:UpdateItem"]
+      resources = [var.idempotency_table.arn]
     },
     {
       sid       = "PostToConnections"

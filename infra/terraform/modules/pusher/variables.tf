@@ -83,6 +83,44 @@ variable "apigw_endpoint" {
   }
 }
 
+variable "history_table" {
+  description = "The channel history table (database module outputs; issue 18): seqs and history items."
+  type = object({
+    name = string
+    arn  = string
+  })
+}
+
+variable "idempotency_table" {
+  description = "The idempotency table (database module outputs; issue 18): request ids and the seqs per input message."
+  type = object({
+    name = string
+    arn  = string
+  })
+}
+
+variable "history_ttl_seconds" {
+  description = "How long a channel message stays in history (HISTORY_TTL_SECONDS)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.history_ttl_seconds >= 1 && var.history_ttl_seconds <= 31622400 && floor(var.history_ttl_seconds) == var.history_ttl_seconds
+    error_message = "The history TTL must be a whole number of seconds between 1 and 366 days."
+  }
+}
+
+variable "idempotency_ttl_seconds" {
+  description = "How long an accepted request id is remembered (IDEMPOTENCY_TTL_SECONDS)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.idempotency_ttl_seconds >= 1 && var.idempotency_ttl_seconds <= 31622400 && floor(var.idempotency_ttl_seconds) == var.idempotency_ttl_seconds
+    error_message = "The idempotency TTL must be a whole number of seconds between 1 and 366 days."
+  }
+}
+
 variable "apigw_execution_arn" {
   description = "Execution ARN of the WebSocket API; scopes execute-api:ManageConnections."
   type        = string

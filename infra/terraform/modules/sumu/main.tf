@@ -78,6 +78,11 @@ module "connections" {
   messages_queue          = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
   connection_ttl_seconds  = var.connection_ttl_seconds
   subscriptions_table     = local.subscriptions_table
+  history_table           = { name = module.database.history_table_name, arn = module.database.history_table_arn }
+  history_size            = var.history_size
+  apigw_endpoint          = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
+  apigw_execution_arn     = module.gateway.execution_arn
+  stage_name              = var.stage_name
   public_channels         = var.public_channels
   channels_per_connection = var.channels_per_connection
   reserved_concurrency    = var.reserved_concurrency.connections
@@ -111,6 +116,10 @@ module "pusher" {
   kms_key_arn                        = aws_kms_key.this.arn
   connections_table                  = { name = module.database.table_name, arn = module.database.table_arn }
   subscriptions_table                = local.subscriptions_table
+  history_table                      = { name = module.database.history_table_name, arn = module.database.history_table_arn }
+  idempotency_table                  = { name = module.database.idempotency_table_name, arn = module.database.idempotency_table_arn }
+  history_ttl_seconds                = var.history_ttl_seconds
+  idempotency_ttl_seconds            = var.idempotency_ttl_seconds
   notifications_topic_arn            = module.integration.notifications_topic_arn
   notifications_queue_arn            = module.integration.notifications_queue_arn
   notifications_queue_url            = module.integration.notifications_queue_url

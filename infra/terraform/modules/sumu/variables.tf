@@ -363,3 +363,21 @@ variable "ci_extra_trigger_paths" {
   type        = list(string)
   default     = []
 }
+
+variable "history_size" {
+  description = "Channel history kept for recovery, in messages per channel (HISTORY_SIZE of the connections function; issue 18)."
+  type        = number
+  default     = 100
+}
+
+variable "history_ttl_seconds" {
+  description = "How long a channel message stays in history (HISTORY_TTL_SECONDS of the pusher; issue 18)."
+  type        = number
+  default     = 300
+}
+
+variable "idempotency_ttl_seconds" {
+  description = "How long an accepted notification request id is remembered (IDEMPOTENCY_TTL_SECONDS of the pusher; issue 18)."
+  type        = number
+  default     = 3600
+}

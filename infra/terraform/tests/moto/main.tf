@@ -116,9 +116,13 @@ module "connections" {
     arn                     = module.database.subscriptions_table_arn
     by_connection_index_arn = module.database.subscriptions_by_connection_index_arn
   }
-  messages_topic_arn = module.integration.messages_topic_arn
-  messages_queue     = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
-  tags               = local.tags
+  messages_topic_arn  = module.integration.messages_topic_arn
+  messages_queue      = { arn = module.integration.messages_queue_arn, url = module.integration.messages_queue_url }
+  history_table       = { name = module.database.history_table_name, arn = module.database.history_table_arn }
+  apigw_endpoint      = "http://127.0.0.1:3001/mvp"
+  apigw_execution_arn = "arn:aws:execute-api:us-east-1:123456789012:moto"
+  stage_name          = "mvp"
+  tags                = local.tags
 }
 
 module "gateway" {
@@ -153,6 +157,8 @@ module "pusher" {
   apigw_endpoint          = module.gateway.management_endpoint
   apigw_execution_arn     = module.gateway.execution_arn
   stage_name              = module.gateway.stage_name
+  history_table           = { name = module.database.history_table_name, arn = module.database.history_table_arn }
+  idempotency_table       = { name = module.database.idempotency_table_name, arn = module.database.idempotency_table_arn }
   tags                    = local.tags
 }
 

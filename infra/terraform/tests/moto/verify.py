@@ -91,6 +91,16 @@ def verify_applied(endpoint: str) -> list[str]:
         "subscriptions TTL on delete_at",
         failures,
     )
+    # Issue 18: the history (channel / seq N) and idempotency (key) tables, TTL on delete_at.
+    for name, expected in (
+        ("history", {"channel": "HASH", "seq": "RANGE"}),
+        ("idempotency", {"key": "HASH"}),
+    ):
+        described = dynamodb.describe_table(TableName=f"{PREFIX}-{name}")["Table"]
+        keys = {k["AttributeName"]: k["KeyType"] for k in described["KeySchema"]}
+        check(keys == expected, f"{name} table keyed by {' / '.join(expected)}", failures)
+        ttl = dynamodb.describe_time_to_live(TableName=f"{PREFIX}-{name}")["TimeToLiveDescription"]
+        check(ttl.get("AttributeName") == "delete_at", f"{name} TTL on delete_at", failures)
 
     sqs = client("sqs", endpoint)
     for channel in ("notifications", "messages"):

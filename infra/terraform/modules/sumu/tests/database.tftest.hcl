@@ -90,3 +90,30 @@ run "subscriptions_table_follows_the_subscription_record_contract" {
     error_message = "The subscriptions table must be encrypted with the stack's key and backed up like the connections table."
   }
 }
+
+run "history_and_idempotency_tables_follow_issue_18" {
+  command = plan
+
+  module {
+    source = "../database"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.history.hash_key == "channel" && aws_dynamodb_table.history.range_key == "seq" && { for a in aws_dynamodb_table.history.attribute : a.name => a.type } == { channel = "S", seq = "N" }
+    error_message = "The history table must be keyed by channel (S, hash) and seq (N, range): a channel's history after a seq is one Query."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.idempotency.hash_key == "key" && aws_dynamodb_table.idempotency.range_key == null && length(aws_dynamodb_table.idempotency.attribute) == 1
+    error_message = "The idempotency table must be keyed by key (S, hash) only."
+  }
+
+  assert {
+    condition = alltrue([for t in [aws_dynamodb_table.history, aws_dynamodb_table.idempotency] :
+      t.ttl[0].enabled && t.ttl[0].attribute_name == "delete_at"
+      && t.server_side_encryption[0].enabled && t.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+      && t.point_in_time_recovery[0].enabled && t.billing_mode == "PAY_PER_REQUEST"
+    ])
+    error_message = "Both tables: TTL on delete_at, encrypted with the stack's key, point-in-time recovery, on demand, like the others."
+  }
+}

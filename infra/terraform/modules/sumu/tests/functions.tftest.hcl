@@ -44,6 +44,14 @@ variables {
     arn                     = "arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions"
     by_connection_index_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"
   }
+  history_table = {
+    name = "test-history"
+    arn  = "arn:aws:dynamodb:us-east-1:123456789012:table/test-history"
+  }
+  idempotency_table = {
+    name = "test-idempotency"
+    arn  = "arn:aws:dynamodb:us-east-1:123456789012:table/test-idempotency"
+  }
   messages_topic_arn = "arn:aws:sns:us-east-1:123456789012:test-messages"
   messages_queue = {
     arn = "arn:aws:sqs:us-east-1:123456789012:test-messages"
@@ -97,6 +105,10 @@ run "pusher_event_sources_target_the_alias" {
       PUSHER_CONCURRENCY        = "64"
       NOTIFICATIONS_DLQ_URL     = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
       SUBSCRIPTIONS_TABLE_NAME  = "test-subscriptions"
+      HISTORY_TABLE_NAME        = "test-history"
+      HISTORY_TTL_SECONDS       = "300"
+      IDEMPOTENCY_TABLE_NAME    = "test-idempotency"
+      IDEMPOTENCY_TTL_SECONDS   = "3600"
       NOTIFICATIONS_QUEUE_URL   = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications"
       PUSHER_BROADCAST_SEGMENTS = "auto"
     })
@@ -112,6 +124,8 @@ run "pusher_event_sources_target_the_alias" {
       ReadAndPruneConnections   = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"], [var.connections_table.arn]]
       ReadAndPruneSubscriptions = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"], [var.subscriptions_table.arn]]
       ListPrunedSubscriptions   = [["dynamodb:Query"], ["arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"]]
+      WriteChannelHistory       = [["dynamodb:PutItem", "dynamodb:UpdateItem"], [var.history_table.arn]]
+      ClaimRequests             = [["dynamodb:UpdateItem"], [var.idempotency_table.arn]]
       PostToConnections         = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
       PollNotificationRequests  = [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [var.notifications_queue_arn]]
       EnqueueFanoutJobs         = [["sqs:SendMessage"], [var.notifications_queue_arn]]
@@ -323,6 +337,9 @@ run "connections_environment_and_grants" {
       SUBSCRIPTIONS_TABLE_NAME = "test-subscriptions"
       SUMU_PUBLIC_CHANNELS     = "public:*"
       CHANNELS_PER_CONNECTION  = "100"
+      HISTORY_TABLE_NAME       = "test-history"
+      HISTORY_SIZE             = "100"
+      APIGW_ENDPOINT           = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
     })
     error_message = "The connections function must get its DESIGN.md environment."
   }
@@ -335,11 +352,13 @@ run "connections_environment_and_grants" {
       TrackConnections            = [["dynamodb:DeleteItem", "dynamodb:PutItem"], [var.connections_table.arn]]
       TrackSubscriptions          = [["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"], [var.subscriptions_table.arn]]
       ListConnectionSubscriptions = [["dynamodb:Query"], ["arn:aws:dynamodb:us-east-1:123456789012:table/test-subscriptions/index/by_connection"]]
+      ReadChannelHistory          = [["dynamodb:GetItem", "dynamodb:Query"], [var.history_table.arn]]
+      ReplayToConnections         = [["execute-api:ManageConnections"], ["arn:aws:execute-api:us-east-1:123456789012:abc123/mvp/POST/@connections/*"]]
       PublishUserMessages         = [["sns:Publish"], [var.messages_topic_arn]]
       SendUserMessages            = [["sqs:SendMessage"], [var.messages_queue.arn]]
       UseStackKey                 = [["kms:Decrypt", "kms:GenerateDataKey"], [var.kms_key_arn]]
     })
-    error_message = "The connections role must hold exactly what sumu-connections calls: PutItem / DeleteItem on the connections table; GetItem / PutItem / DeleteItem / BatchWriteItem on the subscriptions table and Query on its by_connection index only; Publish to the messages topic, SendMessage to the messages queue."
+    error_message = "The connections role must hold exactly what sumu-connections calls: PutItem / DeleteItem on the connections table; GetItem / PutItem / DeleteItem / BatchWriteItem on the subscriptions table and Query on its by_connection index only; GetItem / Query on the history table and ManageConnections on this stage (the replay of a subscribe with since); Publish to the messages topic, SendMessage to the messages queue."
   }
 
   assert {
