@@ -34,7 +34,7 @@ from sumu_connections import handler as connections
 from sumu_local.stack.resources import create_history_table, create_idempotency_table
 from sumu_pusher.handler import handler as pusher
 from sumu_pusher.runtime import close_thread_runtime
-from sumu_testkit.tables import create_connections_table
+from sumu_testkit.tables import create_connections_table, create_subscriptions_table
 
 PREFIX = "sumu-recovery-property"
 CONNECTIONS = f"{PREFIX}-connections"
@@ -252,28 +252,7 @@ class Recovery(RuleBasedStateMachine):
 def recovery_stack(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ManagementApi]:
     dynamodb = boto3.client("dynamodb")
     create_connections_table(dynamodb, CONNECTIONS)
-    dynamodb.create_table(
-        TableName=SUBSCRIPTIONS,
-        KeySchema=[
-            {"AttributeName": "channel", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "channel", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_connection",
-                "KeySchema": [
-                    {"AttributeName": "connection_id", "KeyType": "HASH"},
-                    {"AttributeName": "channel", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_subscriptions_table(dynamodb, SUBSCRIPTIONS)
     create_history_table(dynamodb, HISTORY)
     create_idempotency_table(dynamodb, IDEMPOTENCY)
     api = ManagementApi()

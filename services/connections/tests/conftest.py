@@ -19,7 +19,7 @@ import pytest
 from sumu_connections import handler
 from sumu_contracts import validate
 from sumu_testkit import MotoServer
-from sumu_testkit.tables import create_connections_table
+from sumu_testkit.tables import create_connections_table, create_subscriptions_table
 
 SUBSCRIPTIONS_TABLE = "sumu-subscriptions"
 REQUEST_TIME_MS = 1_795_000_000_123
@@ -210,32 +210,6 @@ class Stack:
 
     def subscriptions(self) -> list[dict[str, Any]]:
         return list(self.dynamodb.scan(TableName=SUBSCRIPTIONS_TABLE)["Items"])
-
-
-def create_subscriptions_table(dynamodb: Any, table_name: str) -> None:
-    """The subscriptions table as issue 17 fixes it (subscription-record contract)."""
-    dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": "channel", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "channel", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_connection",
-                "KeySchema": [
-                    {"AttributeName": "connection_id", "KeyType": "HASH"},
-                    {"AttributeName": "channel", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def create_stack(moto: MotoServer) -> Stack:

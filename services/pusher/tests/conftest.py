@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from sumu_testkit.tables import create_connections_table
+from sumu_testkit.tables import create_connections_table, create_subscriptions_table
 
 # The stand-in and event factories are plain modules beside this file (tests are not a package).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -111,32 +111,6 @@ def _item(user_id: str, connection_id: str, age_s: float) -> dict[str, Any]:
         "connected_at": {"N": str(connected_at_ms)},
         "delete_at": {"N": str(connected_at_ms // 1000 + 7200)},
     }
-
-
-def create_subscriptions_table(dynamodb: Any, table_name: str) -> None:
-    """The subscriptions table as issue 17 fixes it (subscription-record contract)."""
-    dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[
-            {"AttributeName": "channel", "KeyType": "HASH"},
-            {"AttributeName": "connection_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "channel", "AttributeType": "S"},
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_connection",
-                "KeySchema": [
-                    {"AttributeName": "connection_id", "KeyType": "HASH"},
-                    {"AttributeName": "channel", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def reason_of(message: dict[str, Any]) -> str:

@@ -49,3 +49,30 @@ def create_connections_table(
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "delete_at"},
         )
     return description
+
+
+def create_subscriptions_table(dynamodb: Any, table_name: str) -> None:
+    """The subscriptions table of issue 17 (subscription-record contract): one Query for a
+    channel's subscribers, the ``by_connection`` index for a connection's subscriptions."""
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[
+            {"AttributeName": "channel", "KeyType": "HASH"},
+            {"AttributeName": "connection_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "channel", "AttributeType": "S"},
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_connection",
+                "KeySchema": [
+                    {"AttributeName": "connection_id", "KeyType": "HASH"},
+                    {"AttributeName": "channel", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
