@@ -19,7 +19,7 @@ from sumu_local.conformance.keys import KeyServer
 from sumu_local.conformance.management_api import ManagementApi
 from sumu_local.stack.aws import LOCAL_CREDENTIALS, aws_client
 from sumu_local.stack.moto_server import MotoProcess, start_moto
-from sumu_local.stack.resources import SUBSCRIPTIONS_BY_CONNECTION_INDEX
+from sumu_local.stack.resources import create_connections_table, create_subscriptions_table
 
 REGION = "us-east-1"
 AUDIENCES = ("conformance-api", "conformance-other")
@@ -86,43 +86,11 @@ class Environment:
         prefix = f"conformance-{self.run_id}"
         dynamodb, sqs, sns = self.client("dynamodb"), self.client("sqs"), self.client("sns")
         self.table = f"{prefix}-connections"
-        dynamodb.create_table(
-            TableName=self.table,
-            AttributeDefinitions=[
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "connection_id", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "user_id", "KeyType": "HASH"},
-                {"AttributeName": "connection_id", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_connections_table(dynamodb, self.table)
         self.proxy.ghost_table = self.table
         self.subscriptions_table = f"{prefix}-subscriptions"
-        # The design's shape (infra/terraform modules/database, sumu_local.stack.resources).
-        dynamodb.create_table(
-            TableName=self.subscriptions_table,
-            AttributeDefinitions=[
-                {"AttributeName": "channel", "AttributeType": "S"},
-                {"AttributeName": "connection_id", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "channel", "KeyType": "HASH"},
-                {"AttributeName": "connection_id", "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": SUBSCRIPTIONS_BY_CONNECTION_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "connection_id", "KeyType": "HASH"},
-                        {"AttributeName": "channel", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        # The design's shapes, from the stack's own definitions (infra/terraform modules/database).
+        create_subscriptions_table(dynamodb, self.subscriptions_table)
         self.messages_queue_url = sqs.create_queue(QueueName=f"{prefix}-messages")["QueueUrl"]
         self.dlq_url = sqs.create_queue(QueueName=f"{prefix}-notifications-dlq")["QueueUrl"]
         notifications = sqs.create_queue(QueueName=f"{prefix}-notifications")["QueueUrl"]

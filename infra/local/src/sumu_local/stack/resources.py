@@ -46,8 +46,8 @@ def create_resources(
     *, stage: str, timeouts: Timeouts, dynamodb: Any, sqs: Any, sns: Any
 ) -> StackResources:
     prefix = f"sumu-{stage}"
-    table_name, stream_arn = _create_connections_table(dynamodb, f"{prefix}-connections")
-    subscriptions_table = _create_subscriptions_table(dynamodb, f"{prefix}-subscriptions")
+    table_name, stream_arn = create_connections_table(dynamodb, f"{prefix}-connections")
+    subscriptions_table = create_subscriptions_table(dynamodb, f"{prefix}-subscriptions")
     history_table = create_history_table(dynamodb, f"{prefix}-history")
     idempotency_table = create_idempotency_table(dynamodb, f"{prefix}-idempotency")
     notifications_queue = _create_queue_with_dlq(sqs, f"{prefix}-notifications", timeouts)
@@ -84,7 +84,9 @@ def create_resources(
     )
 
 
-def _create_connections_table(dynamodb: Any, name: str) -> tuple[str, str]:
+def create_connections_table(dynamodb: Any, name: str) -> tuple[str, str]:
+    """The connections table of the design (infra/terraform modules/database): its name and stream
+    ARN. The stack and the conformance kit both build it here, so they cannot drift apart."""
     table = dynamodb.create_table(
         TableName=name,
         AttributeDefinitions=[
@@ -110,7 +112,7 @@ def _create_connections_table(dynamodb: Any, name: str) -> tuple[str, str]:
 SUBSCRIPTIONS_BY_CONNECTION_INDEX = "by_connection"
 
 
-def _create_subscriptions_table(dynamodb: Any, name: str) -> str:
+def create_subscriptions_table(dynamodb: Any, name: str) -> str:
     """A channel's subscribers are one Query on the table; a connection's channels one Query on
     the GSI. No stream: nothing listens to subscription changes."""
     dynamodb.create_table(
