@@ -19,7 +19,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                 "$schema": "http://json-schema.org/draft-07/schema#",
                 "$id": "urn:sumu:contract:fanout-job:v1",
                 "title": "Fan-out job",
-                "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan) or a narrowed job naming the connections a previous attempt could not reach. kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
+                "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast or of a large channel delivery, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan, possibly continued after exclusive_start_key) or an explicit list of connections (a narrowed job naming the connections a previous attempt could not reach, a share of a channel's subscribers, or the unserved rest of a job stopped at its deadline). kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
                 "type": "object",
                 "properties": {
                     "kind": {
@@ -33,7 +33,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         "maxLength": 256,
                     },
                     "data": {
-                        "description": "The request's data, posted verbatim to every target connection."
+                        "description": "What every target connection is posted, serialised as compact JSON: the request's data for a broadcast share, the channel's message envelope (server-frame v2, with its seq, built once by the pusher that took the request) for a channel share."
                     },
                     "exclude_users": {
                         "description": "The request's exclude_users: their connections are skipped in every segment.",
@@ -57,8 +57,27 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         "minimum": 1,
                         "maximum": 1000,
                     },
+                    "exclusive_start_key": {
+                        "description": "A scan segment continued (since sumu-pusher 0.5.0): the segment's scan resumes after this key, the LastEvaluatedKey (the connections table's key) of the last page the previous run read before its deadline. Only meaningful with segment and total_segments; the pusher dead-letters a job carrying it with connections, or one whose key DynamoDB refuses.",
+                        "type": "object",
+                        "properties": {
+                            "user_id": {
+                                "description": "A user id as the identity provider issues it (the JWT's sub).",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 1024,
+                            },
+                            "connection_id": {
+                                "description": "API Gateway's connectionId.",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 256,
+                            },
+                        },
+                        "required": ["user_id", "connection_id"],
+                    },
                     "connections": {
-                        "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                        "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 1000,
@@ -83,7 +102,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         },
                     },
                     "attempt": {
-                        "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                        "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                         "type": "integer",
                         "minimum": 0,
                         "maximum": 100,
@@ -180,7 +199,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                 "$schema": "http://json-schema.org/draft-07/schema#",
                 "$id": "urn:sumu:contract:fanout-job:v1",
                 "title": "Fan-out job",
-                "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan) or a narrowed job naming the connections a previous attempt could not reach. kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
+                "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast or of a large channel delivery, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan, possibly continued after exclusive_start_key) or an explicit list of connections (a narrowed job naming the connections a previous attempt could not reach, a share of a channel's subscribers, or the unserved rest of a job stopped at its deadline). kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
                 "type": "object",
                 "properties": {
                     "kind": {
@@ -194,7 +213,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         "maxLength": 256,
                     },
                     "data": {
-                        "description": "The request's data, posted verbatim to every target connection."
+                        "description": "What every target connection is posted, serialised as compact JSON: the request's data for a broadcast share, the channel's message envelope (server-frame v2, with its seq, built once by the pusher that took the request) for a channel share."
                     },
                     "exclude_users": {
                         "description": "The request's exclude_users: their connections are skipped in every segment.",
@@ -218,8 +237,27 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         "minimum": 1,
                         "maximum": 1000,
                     },
+                    "exclusive_start_key": {
+                        "description": "A scan segment continued (since sumu-pusher 0.5.0): the segment's scan resumes after this key, the LastEvaluatedKey (the connections table's key) of the last page the previous run read before its deadline. Only meaningful with segment and total_segments; the pusher dead-letters a job carrying it with connections, or one whose key DynamoDB refuses.",
+                        "type": "object",
+                        "properties": {
+                            "user_id": {
+                                "description": "A user id as the identity provider issues it (the JWT's sub).",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 1024,
+                            },
+                            "connection_id": {
+                                "description": "API Gateway's connectionId.",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 256,
+                            },
+                        },
+                        "required": ["user_id", "connection_id"],
+                    },
                     "connections": {
-                        "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                        "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 1000,
@@ -244,7 +282,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         },
                     },
                     "attempt": {
-                        "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                        "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                         "type": "integer",
                         "minimum": 0,
                         "maximum": 100,
@@ -305,7 +343,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                     "$schema": "http://json-schema.org/draft-07/schema#",
                     "$id": "urn:sumu:contract:fanout-job:v1",
                     "title": "Fan-out job",
-                    "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan) or a narrowed job naming the connections a previous attempt could not reach. kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
+                    "description": "Internal to sumu-pusher (0.4.0): one share of a broadcast or of a large channel delivery, put on the notifications queue by the pusher that split the request and run by its own pusher invocation. Either a scan segment (segment of total_segments, a DynamoDB parallel scan, possibly continued after exclusive_start_key) or an explicit list of connections (a narrowed job naming the connections a previous attempt could not reach, a share of a channel's subscribers, or the unserved rest of a job stopped at its deadline). kind tells it from a notification-request (which is closed and has no kind). Internal, and FULL like an outbound contract: during a deployment old and new pushers run side by side and each reads the jobs the other wrote, so both directions must hold; open, so a reader ignores members it does not know.",
                     "type": "object",
                     "properties": {
                         "kind": {
@@ -319,7 +357,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                             "maxLength": 256,
                         },
                         "data": {
-                            "description": "The request's data, posted verbatim to every target connection."
+                            "description": "What every target connection is posted, serialised as compact JSON: the request's data for a broadcast share, the channel's message envelope (server-frame v2, with its seq, built once by the pusher that took the request) for a channel share."
                         },
                         "exclude_users": {
                             "description": "The request's exclude_users: their connections are skipped in every segment.",
@@ -343,8 +381,27 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                             "minimum": 1,
                             "maximum": 1000,
                         },
+                        "exclusive_start_key": {
+                            "description": "A scan segment continued (since sumu-pusher 0.5.0): the segment's scan resumes after this key, the LastEvaluatedKey (the connections table's key) of the last page the previous run read before its deadline. Only meaningful with segment and total_segments; the pusher dead-letters a job carrying it with connections, or one whose key DynamoDB refuses.",
+                            "type": "object",
+                            "properties": {
+                                "user_id": {
+                                    "description": "A user id as the identity provider issues it (the JWT's sub).",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 1024,
+                                },
+                                "connection_id": {
+                                    "description": "API Gateway's connectionId.",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 256,
+                                },
+                            },
+                            "required": ["user_id", "connection_id"],
+                        },
                         "connections": {
-                            "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                            "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                             "type": "array",
                             "minItems": 1,
                             "maxItems": 1000,
@@ -369,7 +426,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                             },
                         },
                         "attempt": {
-                            "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                            "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                             "type": "integer",
                             "minimum": 0,
                             "maximum": 100,
@@ -619,6 +676,136 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         },
                         rule="maximum",
                     )
+        if "exclusive_start_key" in data_keys:
+            data_keys.remove("exclusive_start_key")
+            data__exclusivestartkey = data["exclusive_start_key"]
+            if not isinstance(data__exclusivestartkey, (dict)):
+                raise JsonSchemaValueException(
+                    "" + (name_prefix or "data") + ".exclusive_start_key must be object",
+                    value=data__exclusivestartkey,
+                    name="" + (name_prefix or "data") + ".exclusive_start_key",
+                    definition={
+                        "description": "A scan segment continued (since sumu-pusher 0.5.0): the segment's scan resumes after this key, the LastEvaluatedKey (the connections table's key) of the last page the previous run read before its deadline. Only meaningful with segment and total_segments; the pusher dead-letters a job carrying it with connections, or one whose key DynamoDB refuses.",
+                        "type": "object",
+                        "properties": {
+                            "user_id": {
+                                "description": "A user id as the identity provider issues it (the JWT's sub).",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 1024,
+                            },
+                            "connection_id": {
+                                "description": "API Gateway's connectionId.",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 256,
+                            },
+                        },
+                        "required": ["user_id", "connection_id"],
+                    },
+                    rule="type",
+                )
+            data__exclusivestartkey_is_dict = isinstance(data__exclusivestartkey, dict)
+            if data__exclusivestartkey_is_dict:
+                data__exclusivestartkey__missing_keys = (
+                    set(["user_id", "connection_id"]) - data__exclusivestartkey.keys()
+                )
+                if data__exclusivestartkey__missing_keys:
+                    raise JsonSchemaValueException(
+                        ""
+                        + (name_prefix or "data")
+                        + ".exclusive_start_key must contain "
+                        + (str(sorted(data__exclusivestartkey__missing_keys)) + " properties"),
+                        value=data__exclusivestartkey,
+                        name="" + (name_prefix or "data") + ".exclusive_start_key",
+                        definition={
+                            "description": "A scan segment continued (since sumu-pusher 0.5.0): the segment's scan resumes after this key, the LastEvaluatedKey (the connections table's key) of the last page the previous run read before its deadline. Only meaningful with segment and total_segments; the pusher dead-letters a job carrying it with connections, or one whose key DynamoDB refuses.",
+                            "type": "object",
+                            "properties": {
+                                "user_id": {
+                                    "description": "A user id as the identity provider issues it (the JWT's sub).",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 1024,
+                                },
+                                "connection_id": {
+                                    "description": "API Gateway's connectionId.",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 256,
+                                },
+                            },
+                            "required": ["user_id", "connection_id"],
+                        },
+                        rule="required",
+                    )
+                data__exclusivestartkey_keys = set(data__exclusivestartkey.keys())
+                if "user_id" in data__exclusivestartkey_keys:
+                    data__exclusivestartkey_keys.remove("user_id")
+                    data__exclusivestartkey__userid = data__exclusivestartkey["user_id"]
+                    validate___definitions_user_id(
+                        data__exclusivestartkey__userid,
+                        custom_formats,
+                        (name_prefix or "data") + ".exclusive_start_key.user_id",
+                    )
+                if "connection_id" in data__exclusivestartkey_keys:
+                    data__exclusivestartkey_keys.remove("connection_id")
+                    data__exclusivestartkey__connectionid = data__exclusivestartkey["connection_id"]
+                    if not isinstance(data__exclusivestartkey__connectionid, (str)):
+                        raise JsonSchemaValueException(
+                            ""
+                            + (name_prefix or "data")
+                            + ".exclusive_start_key.connection_id must be string",
+                            value=data__exclusivestartkey__connectionid,
+                            name=""
+                            + (name_prefix or "data")
+                            + ".exclusive_start_key.connection_id",
+                            definition={
+                                "description": "API Gateway's connectionId.",
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 256,
+                            },
+                            rule="type",
+                        )
+                    if isinstance(data__exclusivestartkey__connectionid, str):
+                        data__exclusivestartkey__connectionid_len = len(
+                            data__exclusivestartkey__connectionid
+                        )
+                        if data__exclusivestartkey__connectionid_len < 1:
+                            raise JsonSchemaValueException(
+                                ""
+                                + (name_prefix or "data")
+                                + ".exclusive_start_key.connection_id must be longer than or equal to 1 characters",
+                                value=data__exclusivestartkey__connectionid,
+                                name=""
+                                + (name_prefix or "data")
+                                + ".exclusive_start_key.connection_id",
+                                definition={
+                                    "description": "API Gateway's connectionId.",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 256,
+                                },
+                                rule="minLength",
+                            )
+                        if data__exclusivestartkey__connectionid_len > 256:
+                            raise JsonSchemaValueException(
+                                ""
+                                + (name_prefix or "data")
+                                + ".exclusive_start_key.connection_id must be shorter than or equal to 256 characters",
+                                value=data__exclusivestartkey__connectionid,
+                                name=""
+                                + (name_prefix or "data")
+                                + ".exclusive_start_key.connection_id",
+                                definition={
+                                    "description": "API Gateway's connectionId.",
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 256,
+                                },
+                                rule="maxLength",
+                            )
         if "connections" in data_keys:
             data_keys.remove("connections")
             data__connections = data["connections"]
@@ -628,7 +815,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                     value=data__connections,
                     name="" + (name_prefix or "data") + ".connections",
                     definition={
-                        "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                        "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 1000,
@@ -663,7 +850,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         value=data__connections,
                         name="" + (name_prefix or "data") + ".connections",
                         definition={
-                            "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                            "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                             "type": "array",
                             "minItems": 1,
                             "maxItems": 1000,
@@ -697,7 +884,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         value=data__connections,
                         name="" + (name_prefix or "data") + ".connections",
                         definition={
-                            "description": "A narrowed job: only these connections (the ones an earlier attempt failed to reach with a retryable error); never one that already received the data.",
+                            "description": "An explicit list: only these connections (a narrowed job: the ones an earlier attempt failed to reach with a retryable error; a share of a channel's subscribers; or the part of a job's current page it had not served at its deadline); never one that already received the data from this request.",
                             "type": "array",
                             "minItems": 1,
                             "maxItems": 1000,
@@ -743,7 +930,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                     value=data__attempt,
                     name="" + (name_prefix or "data") + ".attempt",
                     definition={
-                        "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                        "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                         "type": "integer",
                         "minimum": 0,
                         "maximum": 100,
@@ -759,7 +946,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         value=data__attempt,
                         name="" + (name_prefix or "data") + ".attempt",
                         definition={
-                            "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                            "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                             "type": "integer",
                             "minimum": 0,
                             "maximum": 100,
@@ -774,7 +961,7 @@ def validate_urn_sumu_contract_fanout_job_v1(data, custom_formats={}, name_prefi
                         value=data__attempt,
                         name="" + (name_prefix or "data") + ".attempt",
                         definition={
-                            "description": "0 for a segment job; each narrowed re-enqueue adds one. Past the pusher's limit the job is dead-lettered with its reason.",
+                            "description": "0 for a first job; each narrowed re-enqueue (a retry of failed connections) adds one. A continuation (a job stopped at its deadline) keeps its attempt: it is not a failure. Past the pusher's limit the job is dead-lettered with its reason.",
                             "type": "integer",
                             "minimum": 0,
                             "maximum": 100,
@@ -992,5 +1179,5 @@ def validate___definitions_user_id(data, custom_formats={}, name_prefix=None):
     return data
 
 
-SCHEMA_SHA256 = "3a963cd1579cb977d74720d58b01729927919710c52dba7075ec93f2c6701c30"
+SCHEMA_SHA256 = "0191ecf6ea805d578b224bea4cef26077ee5ea8b5a0ce627a1df3322c77a7445"
 VALIDATE = validate_urn_sumu_contract_fanout_job_v1
