@@ -1,8 +1,9 @@
 """One post to one connection through the API Gateway management API, with its retries.
 
-botocore's own retries are switched off on this client (``runtime``) so that this loop is the
-only one: it knows which failures are worth a retry, sleeps with full jitter between attempts,
-and reports how many retries it took.
+The client is ``signed_post.ManagementApiClient`` (one attempt per call, no retries of its own)
+or, in tests and benchmarks, an aiobotocore client with botocore's retries switched off, so
+that this loop is the only one: it knows which failures are worth a retry, sleeps with full
+jitter between attempts, and reports how many retries it took.
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import aiohttp
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
@@ -63,9 +65,12 @@ def classify(error: BaseException) -> PostResult | None:
         if status == 403:
             return PostResult.FORBIDDEN
         return PostResult.REJECTED
-    # Timeouts and connection resets (botocore wraps aiohttp's): the post may not have reached
-    # the gateway, so it is retried; a duplicate is allowed, a loss is not.
-    if isinstance(error, HTTPClientError | BotocoreConnectionError | asyncio.TimeoutError):
+    # Timeouts and connection resets (aiohttp's, or botocore's wrapping of them): the post may
+    # not have reached the gateway, so it is retried; a duplicate is allowed, a loss is not.
+    if isinstance(
+        error,
+        aiohttp.ClientError | HTTPClientError | BotocoreConnectionError | asyncio.TimeoutError,
+    ):
         return None
     return PostResult.FAILED
 

@@ -30,6 +30,7 @@ from sumu_pusher.history import HistoryTable
 from sumu_pusher.idempotency import IdempotencyTable
 from sumu_pusher.records import InboundRecord, compile_validator
 from sumu_pusher.settings import Settings, SettingsError, load_settings
+from sumu_pusher.signed_post import ManagementApiClient
 from sumu_pusher.store import ConnectionsTable
 from sumu_pusher.subscriptions import SubscriptionsTable
 from sumu_pusher.telemetry import log_event
@@ -100,23 +101,20 @@ class PusherRuntime:
             read_timeout=10,
             http_session_cls=sdk.SharedTLSContextSession,
         )
-        # Management API: botocore retries off (total_max_attempts=1); management_api.py owns
-        # them. The pool matches the concurrency so every post holding a slot has a socket.
-        management_config = AioConfig(
-            retries={"total_max_attempts": 1},
-            max_pool_connections=settings.concurrency,
-            connect_timeout=settings.post_timeout_s,
-            read_timeout=settings.post_timeout_s,
-            http_session_cls=sdk.SharedTLSContextSession,
-        )
         dynamodb = await self._clients.enter_async_context(
             session.create_client("dynamodb", config=aws_config)
         )
+        # Management API: no SDK client (signed_post.py: the same signed request for a fraction
+        # of its CPU), with the pool and timeouts such a client had; management_api.py owns the
+        # retries. The pool matches the concurrency so every post holding a slot has a socket.
         management_api = await self._clients.enter_async_context(
-            session.create_client(
-                "apigatewaymanagementapi",
-                endpoint_url=settings.apigw_endpoint,
-                config=management_config,
+            ManagementApiClient(
+                settings.apigw_endpoint,
+                await session.get_credentials(),
+                sdk.region(session),
+                pool_size=settings.concurrency,
+                timeout_s=settings.post_timeout_s,
+                ssl_context=sdk.verify_context_for(settings.apigw_endpoint),
             )
         )
         table = ConnectionsTable(

@@ -43,6 +43,7 @@ from typing import Any
 
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import NoRegionError
 from botocore.loaders import Loader
 
 # The services the pusher calls, and their endpoint prefixes in endpoints.json. A client for any
@@ -101,15 +102,32 @@ def _shared_verify_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
+def shared_verify_context() -> ssl.SSLContext:
+    """The verifying TLS context of the process (botocore's CA bundle), built on first use."""
+    return _shared_verify_context(True)
+
+
+def verify_context_for(url: str) -> ssl.SSLContext | None:
+    """The shared verifying context for an https URL; None for http (no TLS to set up)."""
+    return shared_verify_context() if url.lower().startswith("https:") else None
+
+
+def region(session: AioSession) -> str:
+    """The region a client of ``session`` would use (``AWS_DEFAULT_REGION``, set by Lambda)."""
+    name = session.get_config_variable("region")
+    if not name:
+        raise NoRegionError
+    return str(name)
+
+
 def preload() -> None:
     """Read every data file the clients' construction reads, into the shared loader (not SQS's:
-    its client is built only when a batch needs the DLQ)."""
-    for service in ("apigatewaymanagementapi", "dynamodb"):
-        _loader.load_service_model(service, "service-2")
-        _loader.load_service_model(service, "endpoint-rule-set-1")
+    its client is built only when a batch needs the DLQ; the management API has no client)."""
+    _loader.load_service_model("dynamodb", "service-2")
+    _loader.load_service_model("dynamodb", "endpoint-rule-set-1")
     for name in _PRELOADED_FILES:
         _loader.load_data(name)
-    _shared_verify_context(True)
+    shared_verify_context()
 
 
 def new_session() -> AioSession:
