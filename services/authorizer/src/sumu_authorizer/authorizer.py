@@ -28,7 +28,9 @@ class Authorizer:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
-        self.key_store = key_store or KeyStore(KeySourceConfig(settings.jwks_uri, settings.issuer))
+        self.key_store = key_store or KeyStore(
+            KeySourceConfig(settings.jwks_uri, settings.issuer, settings.issuer_ca_certs)
+        )
         self._verifier = TokenVerifier(settings.algorithms, self.key_store)
         self._clock = clock
 

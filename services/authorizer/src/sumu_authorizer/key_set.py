@@ -6,7 +6,9 @@ Firebase publishes ``{"<kid>": "-----BEGIN CERTIFICATE-----..."}`` instead of a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
@@ -24,16 +26,14 @@ class KeyDocumentError(ValueError):
     """The document is neither a JWKS nor a Firebase certificate map."""
 
 
-@dataclass(frozen=True)
-class VerificationKey:
+class VerificationKey(NamedTuple):
     kid: str | None
     key: Key
 
 
-@dataclass(frozen=True)
-class KeyRing:
+class KeyRing(NamedTuple):
     keys: tuple[VerificationKey, ...] = ()
-    by_kid: dict[str, tuple[VerificationKey, ...]] = field(default_factory=dict)
+    by_kid: Mapping[str, tuple[VerificationKey, ...]] = MappingProxyType({})
     without_kid: tuple[VerificationKey, ...] = ()
 
     @classmethod

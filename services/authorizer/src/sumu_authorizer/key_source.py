@@ -17,16 +17,17 @@ import functools
 import http.client
 import io
 import json
+import os
 import re
 import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from sumu_authorizer import __version__
+from sumu_authorizer.tls import trust_roots
 
 FETCH_TIMEOUT_SECONDS = 2.0  # the whole fetch; a $connect waits for it (API Gateway allows 29 s)
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -42,8 +43,7 @@ class FetchError(Exception):
     """The document could not be fetched or is not JSON; the message says why (no secrets)."""
 
 
-@dataclass(frozen=True)
-class FetchedDocument:
+class FetchedDocument(NamedTuple):
     document: object
     max_age: int | None  # seconds, from Cache-Control; None when the server gave none
 
@@ -71,8 +71,7 @@ class _Deadline:
         return left
 
 
-@dataclass(frozen=True)
-class _Origin:
+class _Origin(NamedTuple):
     """RFC 6454 section 4: scheme, host and port; a redirect may not leave it."""
 
     scheme: str
@@ -93,10 +92,11 @@ class _Origin:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Built once per container, on the first https fetch (the init-phase prefetch on Lambda):
-    # loading the CA bundle costs milliseconds. Certificates and host names are verified.
-    return ssl.create_default_context()
+def tls_context(ca_certs: str | None) -> ssl.SSLContext:
+    """Built once per container, on the first https fetch (the init-phase prefetch on Lambda);
+    certificates and host names verified, roots as tls.py chooses them (a hashed directory, so
+    building it parses none)."""
+    return trust_roots(ca_certs, os.environ).context()
 
 
 # getaddrinfo's entries: family, type, protocol, canonical name, socket address.
@@ -123,7 +123,9 @@ def _resolve(host: str, port: int, deadline: _Deadline) -> list[_AddressInfo]:
     return answer[0]
 
 
-def _open_socket(origin: _Origin, deadline: _Deadline) -> socket.socket:
+def _open_socket(
+    origin: _Origin, deadline: _Deadline, context: ssl.SSLContext | None
+) -> socket.socket:
     failure: OSError = OSError(f"{origin.host} has no address")
     for family, kind, protocol, _, address in _resolve(origin.host, origin.port, deadline):
         sock = socket.socket(family, kind, protocol)
@@ -135,9 +137,12 @@ def _open_socket(origin: _Origin, deadline: _Deadline) -> socket.socket:
             failure = error
             continue
         if origin.scheme == "https":
+            if context is None:
+                sock.close()
+                raise ssl.SSLError("no TLS context for an https origin")
             # CPython bounds the whole handshake by the socket's timeout, set to the time left.
             sock.settimeout(deadline.remaining())
-            return _tls_context().wrap_socket(sock, server_hostname=origin.host)
+            return context.wrap_socket(sock, server_hostname=origin.host)
         return sock
     raise failure
 
@@ -179,13 +184,16 @@ class _DeadlineSocket:
 class _Connection(http.client.HTTPConnection):
     """One GET to one origin within the deadline: connect, TLS, send and read all bounded."""
 
-    def __init__(self, origin: _Origin, deadline: _Deadline) -> None:
+    def __init__(
+        self, origin: _Origin, deadline: _Deadline, context: ssl.SSLContext | None
+    ) -> None:
         super().__init__(origin.host, origin.port, timeout=deadline.remaining())
         self._origin = origin
         self._deadline = deadline
+        self._context = context
 
     def connect(self) -> None:
-        self.sock = _open_socket(self._origin, self._deadline)
+        self.sock = _open_socket(self._origin, self._deadline, self._context)
         self.sock.settimeout(self._deadline.remaining())  # sendall: one deadline for all of it
 
     def getresponse(self) -> http.client.HTTPResponse:
@@ -215,14 +223,14 @@ def _read_body(response: http.client.HTTPResponse, url: str) -> bytes:
     return body
 
 
-def _get(url: str, deadline: _Deadline) -> tuple[bytes, str | None]:
+def _get(url: str, deadline: _Deadline, context: ssl.SSLContext | None) -> tuple[bytes, str | None]:
     """The body and Cache-Control of ``url``, following redirects that stay on its origin."""
     origin = _Origin.of(url)
     if origin is None:
         raise FetchError(f"refusing to fetch a non-http(s) URL: {url[:200]}")
     target = url
     for _ in range(MAX_REDIRECTS + 1):
-        connection = _Connection(origin, deadline)
+        connection = _Connection(origin, deadline, context)
         try:
             parts = urlsplit(target)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -256,14 +264,24 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def fetch_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> FetchedDocument:
-    """GET ``url`` as JSON within ``timeout`` seconds in all; FetchError on any failure."""
+def fetch_json(
+    url: str, timeout: float = FETCH_TIMEOUT_SECONDS, ca_certs: str | None = None
+) -> FetchedDocument:
+    """GET ``url`` as JSON within ``timeout`` seconds in all; FetchError on any failure.
+
+    ``ca_certs`` (JWT_ISSUER_CA_CERTS): a PEM file or hashed directory trusted instead of the
+    default roots for an https URL (tls.py).
+    """
+    context = None
     if url[:8].lower() == "https://":
-        # Loading the CA bundle is local work (tens of milliseconds, once per container), not
-        # time the endpoint takes: it happens before the clock starts.
-        _tls_context()
+        # Building the TLS context is local work, once per container, not time the endpoint
+        # takes: it happens before the clock starts.
+        try:
+            context = tls_context(ca_certs)
+        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+            raise FetchError(f"the trust roots cannot be loaded: {error}") from None
     try:
-        body, cache_control = _get(url, _Deadline(timeout))
+        body, cache_control = _get(url, _Deadline(timeout), context)
     except TimeoutError:
         raise FetchError(f"{url} took longer than {timeout} s") from None
     # http.client.HTTPException: a malformed answer (BadStatusLine, IncompleteRead) is an outage
@@ -277,9 +295,13 @@ def fetch_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> FetchedDocum
     return FetchedDocument(document, max_age(cache_control))
 
 
-def discover_jwks_uri(issuer: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> str:
+def discover_jwks_uri(
+    issuer: str, timeout: float = FETCH_TIMEOUT_SECONDS, ca_certs: str | None = None
+) -> str:
     """The jwks_uri of an OpenID provider (OpenID Connect Discovery 1.0, sections 4 and 4.3)."""
-    configuration = fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration", timeout)
+    configuration = fetch_json(
+        issuer.rstrip("/") + "/.well-known/openid-configuration", timeout, ca_certs
+    )
     document = configuration.document
     if not isinstance(document, dict):
         raise FetchError("openid-configuration is not a JSON object")

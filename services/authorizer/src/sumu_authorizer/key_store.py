@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sumu_authorizer.audit import log_event
 from sumu_authorizer.key_set import KeyDocumentError, KeyRing, VerificationKey, parse_key_document
@@ -29,10 +30,10 @@ REFETCH_BURST = 3
 REFETCH_REFILL_SECONDS = 20.0
 
 
-@dataclass(frozen=True)
-class KeySourceConfig:
+class KeySourceConfig(NamedTuple):
     jwks_uri: str | None  # wins over discovery when both are set
     issuer: str | None
+    ca_certs: str | None = None  # JWT_ISSUER_CA_CERTS: roots trusted instead of the default
 
 
 class RefetchBudget:
@@ -58,13 +59,13 @@ class KeyStore:
     def __init__(
         self,
         config: KeySourceConfig,
-        fetch: Callable[[str], FetchedDocument] = fetch_json,
-        discover: Callable[[str], str] = discover_jwks_uri,
+        fetch: Callable[[str], FetchedDocument] | None = None,
+        discover: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
-        self._fetch = fetch
-        self._discover = discover
+        self._fetch = fetch or functools.partial(fetch_json, ca_certs=config.ca_certs)
+        self._discover = discover or functools.partial(discover_jwks_uri, ca_certs=config.ca_certs)
         self._clock = clock
         self._jwks_uri = config.jwks_uri
         self._ring = KeyRing()

@@ -12,7 +12,7 @@ import json
 import re
 import warnings
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
@@ -30,8 +30,7 @@ _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _REFUSED_HEADER_PARAMETERS = ("crit", "b64")
 
 
-@dataclass(frozen=True)
-class TokenHeader:
+class TokenHeader(NamedTuple):
     alg: str
     kid: str | None
 

@@ -337,11 +337,11 @@ def test_an_https_jwks_is_fetched_and_loading_the_ca_bundle_is_not_the_endpoint_
     server_context, certificate = localhost_tls(tmp_path, keys["rsa"])
 
     @functools.cache
-    def slow_tls_context() -> ssl.SSLContext:
+    def slow_tls_context(ca_certs: str | None = None) -> ssl.SSLContext:
         time.sleep(DEADLINE + 0.2)
         return ssl.create_default_context(cafile=str(certificate))
 
-    monkeypatch.setattr(key_source, "_tls_context", slow_tls_context)
+    monkeypatch.setattr(key_source, "tls_context", slow_tls_context)
     with running_jwks_server(keys, tls=server_context) as server:
         # WHEN the keys are fetched with the 0.5 s deadline
         fetched = fetch_json(server.jwks_url, timeout=DEADLINE)
