@@ -16,10 +16,14 @@ PYTHONDONTWRITEBYTECODE=1: how the issue measured its 170 ms). A third row start
 the modules Lambda's Python runtime imports before the handler (awslambdaric/bootstrap.py).
 
 The JWKS is served over 127.0.0.1 by a thread of this process, so a fetch costs no network time;
-``--https`` serves it over TLS, as a real issuer does: the child then builds a TLS context with the
-system's CA bundle (~150 certificates) and shakes hands. ``--instructions`` adds valgrind counts,
-which do not move with the load of a shared machine. ``--zip`` runs the built Lambda zip on
-Python 3.12 as well.
+``--https`` serves it over TLS, as a real issuer does, with a certificate from a test CA the child
+trusts two ways, each its own rows: ``hashed dir``, the way a deployment trusts its roots (a copy
+of the packaged hashed directory, sumu_authorizer/ca, with the test CA added under its subject
+hash, through SSL_CERT_DIR: OpenSSL reads only the root the handshake needs), and ``bundle file``
+(the system's CA bundle, ~145 certificates, with the test CA appended, through SSL_CERT_FILE: all
+of them parsed when the context is built, as the default context does). ``--instructions`` adds
+valgrind counts, which do not move with the load of a shared machine. ``--zip`` runs the built
+Lambda zip on Python 3.12 as well.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from sumu_authorizer.ca_directory import subject_hash
+from sumu_authorizer.tls import PACKAGED_CA_DIRECTORY
 
 ISSUER = "https://issuer.bench.example"
 AUDIENCE = "bench"
@@ -88,12 +94,10 @@ import json
 LAMBDA_RUNTIME_IMPORTS = "importlib,json,logging,os,sys,time,traceback"
 
 
-def tls_files(directory: Path) -> tuple[Path, Path, Path]:
-    """A certificate for 127.0.0.1, its key, and the system's CA bundle with it appended.
-
-    The child trusts that bundle through SSL_CERT_FILE, so its TLS context loads as many CA
-    certificates as it would on Lambda (~150), which is most of what https costs at init.
-    """
+def tls_files(directory: Path) -> tuple[Path, Path, Path, Path]:
+    """A certificate for 127.0.0.1, its key, and two ways to trust it: a bundle file (the
+    system's CA bundle with it appended) and a hashed directory (the packaged roots with it added
+    under its subject hash, as ca_directory names them)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sumu-bench")])
     now = datetime.datetime.now(datetime.UTC)
@@ -112,10 +116,11 @@ def tls_files(directory: Path) -> tuple[Path, Path, Path]:
         )
         .sign(private, hashes.SHA256())
     )
-    cert_file, key_file, bundle = (
+    cert_file, key_file, bundle, hashed = (
         directory / "cert.pem",
         directory / "key.pem",
         directory / "ca.pem",
+        directory / "ca",
     )
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
@@ -127,7 +132,10 @@ def tls_files(directory: Path) -> tuple[Path, Path, Path]:
     )
     system = ssl.get_default_verify_paths().cafile
     bundle.write_bytes((Path(system).read_bytes() if system else b"") + cert_file.read_bytes())
-    return cert_file, key_file, bundle
+    shutil.copytree(PACKAGED_CA_DIRECTORY, hashed)
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    (hashed / f"{subject_hash(der)}.0").write_bytes(cert_file.read_bytes())
+    return cert_file, key_file, bundle, hashed
 
 
 def serve_jwks(
@@ -178,6 +186,24 @@ def startup_ms(env: dict[str, str], runs: int) -> float:
     return statistics.median(samples)
 
 
+def cold_sample(
+    env: dict[str, str],
+    token: str,
+    preload: str,
+    *,
+    code_dir: str | None = None,
+    python: tuple[str, ...] = (sys.executable,),
+) -> dict[str, float]:
+    """One fresh interpreter: its import and first-token timings."""
+    arguments = [token, METHOD_ARN, preload, *([code_dir] if code_dir else [])]
+    sample: dict[str, float] = json.loads(run_child(COLD_CONTAINER, arguments, env, python))
+    return sample
+
+
+def medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
+
+
 def cold_runs(
     env: dict[str, str],
     token: str,
@@ -187,9 +213,9 @@ def cold_runs(
     code_dir: str | None = None,
     python: tuple[str, ...] = (sys.executable,),
 ) -> dict[str, float]:
-    arguments = [token, METHOD_ARN, preload, *([code_dir] if code_dir else [])]
-    samples = [json.loads(run_child(COLD_CONTAINER, arguments, env, python)) for _ in range(runs)]
-    return {name: statistics.median(sample[name] for sample in samples) for name in samples[0]}
+    return medians(
+        [cold_sample(env, token, preload, code_dir=code_dir, python=python) for _ in range(runs)]
+    )
 
 
 def instructions(
@@ -232,6 +258,7 @@ def zip_runs(
     runs: int,
     *,
     count_instructions: bool,
+    trust_label: str = "",
 ) -> dict[str, dict[str, float]]:
     """The Lambda zip itself, with the bytecode it ships: ``-I -B -S`` so nothing but the zip
     provides packages and nothing is written beside it (Lambda's /var/task is read-only)."""
@@ -246,107 +273,16 @@ def zip_runs(
                 result["instructions"] = instructions(
                     env, token, preload, code_dir=task, python=interpreter
                 )
-            results[f"Lambda zip on Python {version}{label}"] = result
+            results[f"Lambda zip on Python {version}{label}{trust_label}"] = result
         return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per case")
-    parser.add_argument(
-        "--zip",
-        type=Path,
-        help="also run this built Lambda zip (tools/lambda_zip.py build), unpacked, with --python",
-    )
-    pyenv = sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))
-    parser.add_argument(
-        "--python",
-        default=str(pyenv[-1]) if pyenv else "python3.12",
-        help="Lambda's Python, for --zip (default: pyenv's 3.12)",
-    )
-    parser.add_argument(
-        "--https",
-        action="store_true",
-        help="serve the JWKS over TLS: the child loads a full CA bundle, as on Lambda",
-    )
-    parser.add_argument(
-        "--instructions",
-        action="store_true",
-        help="also count instructions with valgrind (slow, but independent of the load)",
-    )
-    arguments = parser.parse_args()
-    runs = max(1, min(arguments.runs, 100))
-
-    key = RSAKey.generate_key(2048, parameters={"kid": "bench-rsa"})
-    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
-    tls_directory = tempfile.TemporaryDirectory(prefix="sumu-authorizer-tls-")
-    tls_environment: dict[str, str] = {}
-    if arguments.https:
-        cert_file, key_file, bundle = tls_files(Path(tls_directory.name))
-        server, jwks_url = serve_jwks(document, (cert_file, key_file))
-        tls_environment = {"SSL_CERT_FILE": str(bundle)}
-    else:
-        server, jwks_url = serve_jwks(document)
-    now = int(time.time())
-    claims = {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 3600}
-    token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key, algorithms=["RS256"])
-    base = (
-        {
-            name: value
-            for name, value in os.environ.items()
-            if name not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
-        }
-        | {
-            "JWT_ISSUER_JWKS_URI": jwks_url,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUTHORIZED_AUDIENCES": AUDIENCE,
-        }
-        | tls_environment
-    )
-    with (
-        tempfile.TemporaryDirectory(prefix="sumu-authorizer-pyc-") as pycache,
-        tempfile.TemporaryDirectory(prefix="sumu-authorizer-stdlib-pyc-") as stdlib_only,
-    ):
-        with_pyc = base | {"PYTHONPYCACHEPREFIX": pycache}
-        run_child(COLD_CONTAINER, [token, METHOD_ARN, ""], with_pyc)  # fills the cache
-        # The same cache with only the standard library's bytecode, never written to: joserfc,
-        # cryptography and the authorizer compile from source on every start, as they do from a
-        # package installed without bytecode (uv's default) under PYTHONDONTWRITEBYTECODE=1.
-        stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
-        shutil.copytree(
-            Path(pycache) / stdlib.relative_to(stdlib.anchor),
-            Path(stdlib_only) / stdlib.relative_to(stdlib.anchor),
-        )
-        without_pyc = base | {"PYTHONPYCACHEPREFIX": stdlib_only, "PYTHONDONTWRITEBYTECODE": "1"}
-        cases = {
-            "with .pyc (as the Lambda zip ships)": (with_pyc, ""),
-            "with .pyc, after the Lambda runtime's own imports": (
-                with_pyc,
-                LAMBDA_RUNTIME_IMPORTS,
-            ),
-            "packages without .pyc (compiled on each start)": (without_pyc, ""),
-        }
-        results = {}
-        for name, (env, preload) in cases.items():
-            results[name] = cold_runs(env, token, runs, preload)
-            if arguments.instructions and env is with_pyc and not preload:
-                results[name]["instructions"] = instructions(env, token, preload)
-        startup = startup_ms(with_pyc, runs)
-        if arguments.zip:
-            results |= zip_runs(
-                arguments.zip,
-                arguments.python,
-                base,
-                token,
-                runs,
-                count_instructions=arguments.instructions,
-            )
-    server.shutdown()
-    tls_directory.cleanup()
-
+def print_report(
+    results: dict[str, dict[str, float]], runs: int, jwks_url: str, startup: float
+) -> None:
     print(f"sumu-authorizer cold start, median of {runs} fresh interpreters (ms, wall / CPU)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"JWKS at {jwks_url.split('/.well-known')[0]}")
+    print(f"JWKS at {jwks_url.split('/.well-known', maxsplit=1)[0]}")
     print(f"interpreter start-up alone (`python -c pass`, wall, reference): {startup:.1f} ms\n")
     header = (
         "case",
@@ -372,6 +308,129 @@ def main() -> None:
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     modules = {name: int(result["imported_by_first_token"]) for name, result in results.items()}
     print(f"\nmodules first imported by the first token (not at init): {modules}")
+
+
+def cold_cases(
+    trusts: dict[str, dict[str, str]], with_pyc: dict[str, str], without_pyc: dict[str, str]
+) -> dict[str, tuple[dict[str, str], str]]:
+    """Row name -> (environment, modules preloaded before the clock starts)."""
+    cases: dict[str, tuple[dict[str, str], str]] = {}
+    for trust, trust_environment in trusts.items():
+        label = f", {trust}" if trust else ""
+        cases |= {
+            f"with .pyc (as the Lambda zip ships){label}": (with_pyc | trust_environment, ""),
+            f"with .pyc, after the Lambda runtime's own imports{label}": (
+                with_pyc | trust_environment,
+                LAMBDA_RUNTIME_IMPORTS,
+            ),
+        }
+    first, first_environment = next(iter(trusts.items()))
+    label = f", {first}" if first else ""
+    cases[f"packages without .pyc (compiled on each start){label}"] = (
+        without_pyc | first_environment,
+        "",
+    )
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per case")
+    parser.add_argument(
+        "--zip",
+        type=Path,
+        help="also run this built Lambda zip (tools/lambda_zip.py build), unpacked, with --python",
+    )
+    pyenv = sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))
+    parser.add_argument(
+        "--python",
+        default=str(pyenv[-1]) if pyenv else "python3.12",
+        help="Lambda's Python, for --zip (default: pyenv's 3.12)",
+    )
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve the JWKS over TLS from a test CA, trusted through a hashed directory (as a "
+        "deployment) and through a bundle file (as a default context): rows for each",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions with valgrind (slow, but independent of the load)",
+    )
+    arguments = parser.parse_args()
+    runs = max(1, min(arguments.runs, 100))
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "bench-rsa"})
+    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    tls_directory = tempfile.TemporaryDirectory(prefix="sumu-authorizer-tls-")
+    # Rows per way of trusting the key server: none over http; over https, the hashed directory a
+    # deployment uses and the bundle file a default context loads.
+    trusts: dict[str, dict[str, str]] = {"": {}}
+    if arguments.https:
+        cert_file, key_file, bundle, hashed = tls_files(Path(tls_directory.name))
+        server, jwks_url = serve_jwks(document, (cert_file, key_file))
+        trusts = {
+            "hashed dir": {"SSL_CERT_DIR": str(hashed)},
+            "bundle file": {"SSL_CERT_FILE": str(bundle)},
+        }
+    else:
+        server, jwks_url = serve_jwks(document)
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "alice", "aud": AUDIENCE, "iat": now, "exp": now + 3600}
+    token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key, algorithms=["RS256"])
+    inherited = {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+    base = {name: value for name, value in os.environ.items() if name not in inherited} | {
+        "JWT_ISSUER_JWKS_URI": jwks_url,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUTHORIZED_AUDIENCES": AUDIENCE,
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="sumu-authorizer-pyc-") as pycache,
+        tempfile.TemporaryDirectory(prefix="sumu-authorizer-stdlib-pyc-") as stdlib_only,
+    ):
+        with_pyc = base | {"PYTHONPYCACHEPREFIX": pycache}
+        first_trust = next(iter(trusts.values()))
+        run_child(
+            COLD_CONTAINER, [token, METHOD_ARN, ""], with_pyc | first_trust
+        )  # fills the cache
+        # The same cache with only the standard library's bytecode, never written to: joserfc,
+        # cryptography and the authorizer compile from source on every start, as they do from a
+        # package installed without bytecode (uv's default) under PYTHONDONTWRITEBYTECODE=1.
+        stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+        shutil.copytree(
+            Path(pycache) / stdlib.relative_to(stdlib.anchor),
+            Path(stdlib_only) / stdlib.relative_to(stdlib.anchor),
+        )
+        without_pyc = base | {"PYTHONPYCACHEPREFIX": stdlib_only, "PYTHONDONTWRITEBYTECODE": "1"}
+        cases = cold_cases(trusts, with_pyc, without_pyc)
+        # Interleaved (one run of every case, then the next), so a burst of load on this shared
+        # machine spreads over every row instead of landing on one.
+        samples: dict[str, list[dict[str, float]]] = {name: [] for name in cases}
+        for _ in range(runs):
+            for name, (env, preload) in cases.items():
+                samples[name].append(cold_sample(env, token, preload))
+        results = {name: medians(found) for name, found in samples.items()}
+        if arguments.instructions:
+            for name, (env, preload) in cases.items():
+                if name.startswith("with .pyc (") and not preload:
+                    results[name]["instructions"] = instructions(env, token, preload)
+        startup = startup_ms(with_pyc, runs)
+        if arguments.zip:
+            for trust, trust_environment in trusts.items():
+                results |= zip_runs(
+                    arguments.zip,
+                    arguments.python,
+                    base | trust_environment,
+                    token,
+                    runs,
+                    count_instructions=arguments.instructions,
+                    trust_label=f", {trust}" if trust else "",
+                )
+    server.shutdown()
+    tls_directory.cleanup()
+
+    print_report(results, runs, jwks_url, startup)
 
 
 if __name__ == "__main__":
