@@ -104,6 +104,8 @@ class PusherRuntime:
         dynamodb = await self._clients.enter_async_context(
             session.create_client("dynamodb", config=aws_config)
         )
+        # The CA bundle, loaded now (the init phase) when DynamoDB is reached over https.
+        sdk.verify_context_for(dynamodb.meta.endpoint_url, session)
         # Management API: no SDK client (signed_post.py: the same signed request for a fraction
         # of its CPU), with the pool and timeouts such a client had; management_api.py owns the
         # retries. The pool matches the concurrency so every post holding a slot has a socket.
@@ -114,7 +116,7 @@ class PusherRuntime:
                 sdk.region(session),
                 pool_size=settings.concurrency,
                 timeout_s=settings.post_timeout_s,
-                ssl_context=sdk.verify_context_for(settings.apigw_endpoint),
+                ssl_context=sdk.verify_context_for(settings.apigw_endpoint, session),
             )
         )
         table = ConnectionsTable(

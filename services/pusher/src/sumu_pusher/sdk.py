@@ -19,7 +19,9 @@ session of the process, and ``preload()`` fills it at import, in Lambda's init p
 
 TLS: aiobotocore builds a verifying TLS context (loading the CA bundle, ~150 certificates) for
 every client's connection pool, on its first request; ``SharedTLSContextSession`` builds it once
-per process, at import, and every pool shares it (an ``ssl.SSLContext`` is meant to be shared).
+per process and every pool shares it (an ``ssl.SSLContext`` is meant to be shared). The runtime
+loads it in the init phase when an endpoint is https (always, on AWS), and never when every
+endpoint is plain http (the local stack).
 
 Credentials: Lambda puts the execution role's in ``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, which is what botocore's chain would pick
@@ -87,12 +89,27 @@ _loader = ServiceDataLoader()
 class SharedTLSContextSession(AIOHTTPSession):  # type: ignore[misc]
     """aiobotocore's HTTP session, verifying with one TLS context per process (AioConfig's
     ``http_session_cls``). A client certificate would be loaded into the context, so a session
-    with one keeps a context of its own."""
+    with one keeps a context of its own.
+
+    aiobotocore builds the verifying context on a session's first request even when the
+    endpoint is plain http (the local stack's), where no TLS happens: loading the CA bundle then
+    costs ~25 ms of the first event for nothing. A session whose first request is plain http
+    gets a context that verifies against no root at all instead: it is never used for http, and
+    would refuse any TLS peer (fail closed) should that session ever meet an https URL."""
+
+    _plain_http = False
+
+    async def send(self, request: Any) -> Any:
+        if not self._sessions:  # the connector (and its TLS context) is built on this request
+            self._plain_http = str(request.url).startswith("http://")
+        return await super().send(request)
 
     def _build_verify_context(self) -> ssl.SSLContext:
         if self._cert_file or not self._verify:
             context: ssl.SSLContext = super()._build_verify_context()
             return context
+        if self._plain_http:
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, hostname checked
         return _shared_verify_context(self._verify)
 
 
@@ -102,14 +119,19 @@ def _shared_verify_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
-def shared_verify_context() -> ssl.SSLContext:
-    """The verifying TLS context of the process (botocore's CA bundle), built on first use."""
-    return _shared_verify_context(True)
+def verify_context_for(url: str, session: AioSession) -> ssl.SSLContext | None:
+    """The verifying context a client of ``session`` uses for an https URL, loaded now (the
+    init phase); None for plain http, which needs none."""
+    if not url.lower().startswith("https:"):
+        return None
+    return _shared_verify_context(ca_bundle(session))
 
 
-def verify_context_for(url: str) -> ssl.SSLContext | None:
-    """The shared verifying context for an https URL; None for http (no TLS to set up)."""
-    return shared_verify_context() if url.lower().startswith("https:") else None
+def ca_bundle(session: AioSession) -> str | bool:
+    """What botocore verifies against: the session's ``ca_bundle`` (``AWS_CA_BUNDLE``), else
+    ``REQUESTS_CA_BUNDLE``, else True (its own bundle), as ``botocore.endpoint`` resolves it."""
+    bundle = session.get_config_variable("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE")
+    return bundle if isinstance(bundle, str) and bundle else True
 
 
 def region(session: AioSession) -> str:
@@ -127,7 +149,6 @@ def preload() -> None:
     _loader.load_service_model("dynamodb", "endpoint-rule-set-1")
     for name in _PRELOADED_FILES:
         _loader.load_data(name)
-    shared_verify_context()
 
 
 def new_session() -> AioSession:
