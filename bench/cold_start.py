@@ -9,7 +9,10 @@ calls no AWS API, so its baseline is 0 ms and all of it counts), then the handle
 serves that one event against a moto server on 127.0.0.1 (resources created here first). Each
 kind gets its own interpreter because one Lambda function serves every kind, so any of them can
 be the first event of a new container. Timings start after the interpreter is up (``python -X
-importtime`` shows what a row imports).
+importtime`` shows what a row imports). The children read bytecode, as the Lambda zips ship it:
+they write and read ``.pyc`` under a temporary PYTHONPYCACHEPREFIX, filled by one untimed run of
+each row (an inherited PYTHONDONTWRITEBYTECODE would otherwise recompile every module whose
+``__pycache__`` is stale, on every start).
 
     over-SDK ms = import ms + first-event ms   (the handler's import after its SDK's, plus the
                                                 first event; median per row; target <= 100 ms)
@@ -24,7 +27,9 @@ script, so on a loaded machine it is slow, where DynamoDB, SQS and SNS take a fe
 
 The pusher posts to a stub management API on 127.0.0.1 (moto has no stage-prefixed one); the
 authorizer fetches its keys from a JWKS server on 127.0.0.1 that holds a key generated here and
-verifies an RS256 token signed with it. Every loop is bounded; the run takes about a minute on
+verifies an RS256 token signed with it: over http, and over https (rows "..., https keys", every
+real issuer) from a test CA the child trusts as a deployment trusts a public root, through a
+hashed directory (the authorizer's packaged one with the test CA added, as SSL_CERT_DIR). Every loop is bounded; the run takes about a minute on
 the shared 2-core machine with the default 3 repeats. Asserts nothing: exit status 0 always,
 unless a handler fails its event.
 """
@@ -35,9 +40,11 @@ import argparse
 import json
 import logging
 import os
+import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -146,8 +153,11 @@ def run_child(
 
 
 @contextmanager
-def http_server(routes: dict[str, bytes], post_status: int = 200) -> Iterator[str]:
-    """GET path -> body from ``routes``; any POST answers ``post_status`` (the management API)."""
+def http_server(
+    routes: dict[str, bytes], post_status: int = 200, tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """GET path -> body from ``routes``; any POST answers ``post_status`` (the management API).
+    With ``tls`` (a server context), over https."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -169,10 +179,12 @@ def http_server(routes: dict[str, bytes], post_status: int = 200) -> Iterator[st
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -282,7 +294,7 @@ def pusher_cases(env: dict[str, str]) -> list[Case]:
     ]
 
 
-def authorizer_cases(env: dict[str, str], token: str) -> list[Case]:
+def authorizer_cases(env: dict[str, str], token: str, label: str = "") -> list[Case]:
     method_arn = f"arn:aws:execute-api:us-east-1:123456789012:abcdef1234/{STAGE}/$connect"
 
     def event(authorization: str) -> dict[str, Any]:
@@ -300,9 +312,64 @@ def authorizer_cases(env: dict[str, str], token: str) -> list[Case]:
 
     forged = token[: token.rindex(".") + 1] + ("A" if token[-1] != "A" else "B") * 20
     return [
-        Case("authorizer", "$connect allow", event(token), env, "Allow"),
-        Case("authorizer", "$connect deny", event(forged), env, "Deny"),
+        Case("authorizer", f"$connect allow{label}", event(token), env, "Allow"),
+        Case("authorizer", f"$connect deny{label}", event(forged), env, "Deny"),
     ]
+
+
+def https_trust(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1 from a test CA, and the hashed directory that trusts it.
+
+    The directory is the authorizer's packaged one (sumu_authorizer/ca: Mozilla's roots, named by
+    OpenSSL subject hash) with the test CA added under its hash, passed as SSL_CERT_DIR: the
+    child builds its TLS context and verifies the key server the way a deployment verifies a real
+    issuer (only the root the handshake needs is read).
+    """
+    import datetime  # noqa: PLC0415 - only the https rows need these
+    import ipaddress  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+    from sumu_authorizer.ca_directory import subject_hash  # noqa: PLC0415
+    from sumu_authorizer.tls import PACKAGED_CA_DIRECTORY  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sumu cold-start bench CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    (directory / "cert.pem").write_bytes(pem)
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    hashed = directory / "ca"
+    shutil.copytree(PACKAGED_CA_DIRECTORY, hashed)
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    (hashed / f"{subject_hash(der)}.0").write_bytes(pem)
+    return server, hashed
 
 
 def signing_material(issuer: str, audience: str) -> tuple[bytes, str]:
@@ -407,14 +474,26 @@ def main() -> int:
     moto = start_moto_server()
     issuer, audience = "https://issuer.cold-start.test", "cold-start-client"
     jwks_body, token = signing_material(issuer, audience)
+    tls_directory = tempfile.TemporaryDirectory(prefix="sumu-cold-start-")  # TLS files, .pyc
+    server_tls, hashed_ca = https_trust(Path(tls_directory.name))
     try:
         with (
             http_server({"/.well-known/jwks.json": jwks_body}) as jwks_base,
+            http_server({"/.well-known/jwks.json": jwks_body}, tls=server_tls) as https_jwks_base,
             http_server({}) as management_base,
         ):
-            base_env = {
-                key: value for key, value in os.environ.items() if not key.startswith("AWS_")
+            not_inherited = {
+                "SSL_CERT_FILE",
+                "SSL_CERT_DIR",
+                "PYTHONDONTWRITEBYTECODE",
+                "PYTHONPYCACHEPREFIX",
             }
+            base_env = {
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith("AWS_") and key not in not_inherited
+            }
+            base_env["PYTHONPYCACHEPREFIX"] = str(Path(tls_directory.name) / "pycache")
             if args.checkout is not None:
                 base_env["PYTHONPATH"] = source_path(args.checkout)
             base_env.update(aws_environment(moto.endpoint_url))
@@ -428,18 +507,35 @@ def main() -> int:
                     "JWT_ISSUER": issuer,
                     "JWT_AUTHORIZED_AUDIENCES": audience,
                 },
+                "authorizer https": {
+                    **base_env,
+                    "JWT_ISSUER_JWKS_URI": f"{https_jwks_base}/.well-known/jwks.json",
+                    "JWT_ISSUER": issuer,
+                    "JWT_AUTHORIZED_AUDIENCES": audience,
+                    "SSL_CERT_DIR": str(hashed_ca),
+                },
                 "connections": common,
                 "presence": {**common, "PRESENCE_SOURCE": "queue"},
                 "pusher": {**common, "APIGW_ENDPOINT": f"{management_base}/{STAGE}"},
             }
             builders = {
-                "authorizer": lambda: authorizer_cases(environments["authorizer"], token),
+                "authorizer": lambda: [
+                    *authorizer_cases(environments["authorizer"], token),
+                    *authorizer_cases(environments["authorizer https"], token, ", https keys"),
+                ],
                 "connections": lambda: connections_cases(environments["connections"]),
                 "pusher": lambda: pusher_cases(environments["pusher"]),
                 "presence": lambda: presence_cases(environments["presence"]),
             }
             cases = [case for name in chosen for case in builders[name]()]
             samples = {(case.handler, case.kind): Samples() for case in cases}
+            for case in cases:  # untimed: writes the bytecode every later run reads
+                run_child(
+                    SDK_MODULES[case.handler],
+                    [HANDLER_MODULES[case.handler]],
+                    case.event,
+                    case.environment,
+                )
             started = time.monotonic()
             for _ in range(repeats):  # interleaved, so a burst of load spreads over every row
                 for case in cases:
@@ -461,6 +557,7 @@ def main() -> int:
                     measured.warm_event_ms.append(result["warm_event_ms"])
     finally:
         moto.stop()
+        tls_directory.cleanup()
 
     load = os.getloadavg()[0]
     print(
