@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sumu_pusher.dead_letters import dead_letter
@@ -31,11 +31,13 @@ from sumu_pusher.idempotency import IdempotencyTable
 from sumu_pusher.management_api import PostResult, post_to_connection
 from sumu_pusher.records import InboundRecord, NotificationJob, Rejection, notification_job
 from sumu_pusher.segments import (
+    ChannelSplit,
     FanoutSettings,
     JobRun,
     fanout_settings,
     run_jobs,
     split_broadcasts,
+    split_channels,
     take_jobs,
 )
 from sumu_pusher.settings import Settings
@@ -169,27 +171,23 @@ async def process_batch(
         figures.configuration_errors = 1
         log_event("ERROR", NO_SUBSCRIPTIONS_TABLE)
     fan_out = FanOut()
-    fanout, job_run, split_retry = fanout_settings(), JobRun(), list[InboundRecord]()
-    try:
-        async with asyncio.timeout_at(end - settings.safety_margin_s):
-            deliveries = await _split(deliveries, adapters, fanout, split_retry)
-            await _look_up(deliveries, adapters, settings)
-            figures.connections_targeted = sum(
-                len(delivery.targets) + len(delivery.channel_targets) for delivery in deliveries
-            )
-            await _post_all(deliveries, adapters.management_api, settings, figures, fan_out)
-            await run_jobs(
-                intake.jobs,
-                table=adapters.table,
-                management_api=adapters.management_api,
-                sqs=adapters.sqs,
-                settings=settings,
-                fanout=fanout,
-                figures=figures,
-                outcome=job_run,
-            )
-    except TimeoutError:
-        log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
+    job_run, split_retry = JobRun(), list[InboundRecord]()
+    deliveries = await _fan_out(deliveries, adapters, settings, figures, fan_out, end, split_retry)
+    # After a 403 every post would be refused too: the jobs are not started (retried whole).
+    job_run.forbidden = fan_out.forbidden
+    # Jobs watch the deadline themselves (segments.job_deadline): one stopped part-way
+    # enqueues its unserved rest instead of being retried whole.
+    await run_jobs(
+        intake.jobs,
+        table=adapters.table,
+        management_api=adapters.management_api,
+        sqs=adapters.sqs,
+        settings=settings,
+        fanout=fanout_settings(),
+        figures=figures,
+        outcome=job_run,
+        end=end,
+    )
     fan_out.forbidden = fan_out.forbidden or job_run.forbidden
     fan_out.gone.extend(job_run.gone)
     if fan_out.forbidden:
@@ -244,6 +242,35 @@ async def process_batch(
     )
 
 
+async def _fan_out(  # noqa: PLR0917 - the phase's state, passed through
+    deliveries: list[Delivery],
+    adapters: Adapters,
+    settings: Settings,
+    figures: InvocationFigures,
+    fan_out: FanOut,
+    end: float,
+    split_retry: list[InboundRecord],
+) -> list[Delivery]:
+    """Split, look up and post the batch's requests until the safety margin; return the
+    deliveries made here (the others went out as jobs or wait for a retry)."""
+    fanout = fanout_settings()
+    try:
+        async with asyncio.timeout_at(end - settings.safety_margin_s):
+            deliveries = await _split(deliveries, adapters, fanout, split_retry)
+            channels = await _split_channels(deliveries, adapters, settings, fanout)
+            if channels is not None:
+                split_retry.extend(channels.retry.values())
+                deliveries = [d for d in deliveries if d.job.record.position not in channels.retry]
+            await _look_up(deliveries, adapters, settings, channels)
+            figures.connections_targeted = sum(
+                len(delivery.targets) + len(delivery.channel_targets) for delivery in deliveries
+            )
+            await _post_all(deliveries, adapters.management_api, settings, figures, fan_out)
+    except TimeoutError:
+        log_event("WARN", "fan-out stopped at the deadline; unfinished records will be retried")
+    return deliveries
+
+
 async def _split(
     deliveries: list[Delivery],
     adapters: Adapters,
@@ -257,6 +284,22 @@ async def _split(
     retry.extend(refused)
     gone = served | {record.position for record in refused}
     return [d for d in deliveries if d.job.record.position not in gone]
+
+
+async def _split_channels(
+    deliveries: list[Delivery], adapters: Adapters, settings: Settings, fanout: FanoutSettings
+) -> ChannelSplit | None:
+    """Issue 19: with a queue to put jobs on, the channels of the batch are looked up here,
+    page by page, and those with many subscribers go out as jobs (segments.split_channels);
+    None: the channels are looked up by ``_look_up`` as before."""
+    if fanout.queue_url is None or adapters.subscriptions is None:
+        return None
+    jobs = [d.job for d in deliveries if d.job.channel_payloads]
+    if not jobs:
+        return None
+    return await split_channels(
+        jobs, adapters.subscriptions, adapters.sqs, fanout, settings.concurrency
+    )
 
 
 async def _admit(
@@ -286,11 +329,18 @@ async def _admit(
     return [Delivery(job) for job in admission.deliver], [job.record for job, _ in admission.failed]
 
 
-async def _look_up(deliveries: Sequence[Delivery], adapters: Adapters, settings: Settings) -> None:
+async def _look_up(
+    deliveries: Sequence[Delivery],
+    adapters: Adapters,
+    settings: Settings,
+    channels: ChannelSplit | None = None,
+) -> None:
+    """``channels``: the channels already looked up (and split) by ``_split_channels``."""
     table = adapters.table
     plan = lookup_plan(delivery.job for delivery in deliveries)
-    subscribers: dict[str, list[Connection]] = {}
-    failed_channels: set[str] = set()
+    plan = plan if channels is None else replace(plan, channels=())
+    subscribers: dict[str, list[Connection]] = dict(channels.subscribers) if channels else {}
+    failed_channels: set[str] = set(channels.failed) if channels else set()
     by_user: dict[str, list[Connection]] = {}
     failed_users: set[str] = set()
     everyone: list[Connection] = []
@@ -350,8 +400,19 @@ async def _look_up(deliveries: Sequence[Delivery], adapters: Adapters, settings:
             )
         else:
             delivery.targets = connections_for(job, by_user, everyone)
-            delivery.channel_targets = channel_posts(job, subscribers)
+            delivery.channel_targets = _channel_targets(job, subscribers, channels)
         delivery.looked_up = True
+
+
+def _channel_targets(
+    job: NotificationJob,
+    subscribers: dict[str, list[Connection]],
+    channels: ChannelSplit | None,
+) -> list[tuple[Connection, bytes]]:
+    # Channels gone out as jobs are not posted here (each pair is in exactly one job).
+    split = channels.split.get(job.record.position, set()) if channels else set()
+    kept = tuple(payload for payload in job.channel_payloads if payload[0] not in split)
+    return channel_posts(replace(job, channel_payloads=kept), subscribers)
 
 
 async def _scan_is_cheaper(table: ConnectionsTable, users: Sequence[str]) -> bool:

@@ -1,7 +1,9 @@
 """fanout-job v1 messages (issue 19): tell them from notification requests, parse, build, enqueue.
 
-A broadcast split into K shares travels as K jobs on the notifications queue; a share that
-could not reach some connections travels on as a narrowed job naming just those. Both are
+A broadcast split into K shares travels as K jobs on the notifications queue; a large channel
+delivery as jobs naming its subscribers; a share that could not reach some connections travels
+on as a narrowed job naming just those; a job stopped at its deadline as a continuation (its
+unserved connections, and its scan segment resumed after ``exclusive_start_key``). All are
 ``fanout-job`` messages (sumu-contracts): ``"kind": "fanout-job"`` tells a job from a
 notification-request, which is a closed object and can never carry ``kind``.
 """
@@ -20,10 +22,14 @@ from sumu_pusher.targets import Connection
 
 CONTRACT = "fanout-job"
 KIND = "fanout-job"
-# A narrowed job names at most this many connections (the contract's maxItems): ~80 bytes
-# each, so a job stays far below SQS's message size even with 128 KB of data.
-# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+# A job names at most this many connections (the contract's maxItems).
 MAX_NARROWED_CONNECTIONS = 1000
+# ... and its body stays under this many bytes (UTF-8, measured): SNS and, until 2025, SQS took
+# at most 256 KiB per message; 64 KiB of headroom is left for what the queue adds (attributes, an
+# SNS envelope on a topic subscription) and for the counted JSON itself. With 128 KiB of data a
+# job then names ~600-700 connections of ~90 bytes, instead of 1,000 (~90 KiB) on top of it.
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+MAX_JOB_BODY_BYTES = 192 * 1024
 # SendMessageBatch takes at most 10 entries.
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html
 SEND_BATCH_LIMIT = 10
@@ -41,6 +47,15 @@ class FanoutJob:
     segment: int = 0
     total_segments: int = 1
     connections: tuple[Connection, ...] | None = None
+    # A continued segment: the scan resumes after this key (``exclusive_start_key``).
+    start_key: tuple[str, str] | None = None
+
+    def dynamodb_start_key(self) -> dict[str, Any] | None:
+        """``start_key`` as Scan's ExclusiveStartKey (the connections table's key)."""
+        if self.start_key is None:
+            return None
+        user_id, connection_id = self.start_key
+        return {"user_id": {"S": user_id}, "connection_id": {"S": connection_id}}
 
 
 def parse_job(record: InboundRecord) -> FanoutJob | Rejection | None:
@@ -60,6 +75,16 @@ def parse_job(record: InboundRecord) -> FanoutJob | Rejection | None:
     except ContractError as error:
         return Rejection(record, "contract_violation", str(error), error.pointer)
     connections = message.get("connections")
+    start = message.get("exclusive_start_key")
+    if start is not None and connections is not None:
+        # The schema cannot say it without touching its oneOf (check-compat would refuse it).
+        return Rejection(
+            record,
+            "contract_violation",
+            "fanout-job: exclusive_start_key continues a scan segment; a job naming connections "
+            "has no scan to continue",
+            "/exclusive_start_key",
+        )
     return FanoutJob(
         record=record,
         origin_id=message["origin_id"],
@@ -73,11 +98,19 @@ def parse_job(record: InboundRecord) -> FanoutJob | Rejection | None:
         else tuple(
             Connection(c["user_id"], c["connection_id"], c.get("connected_at")) for c in connections
         ),
+        start_key=None if start is None else (start["user_id"], start["connection_id"]),
     )
 
 
 def segment_body(
-    origin_id: str, data: Any, excluded: frozenset[str], segment: int, total: int
+    origin_id: str,
+    data: Any,
+    excluded: frozenset[str],
+    segment: int,
+    total: int,
+    *,
+    attempt: int = 0,
+    start_key: tuple[str, str] | None = None,
 ) -> str:
     message: dict[str, Any] = {
         "kind": KIND,
@@ -85,8 +118,10 @@ def segment_body(
         "data": data,
         "segment": segment,
         "total_segments": total,
-        "attempt": 0,
+        "attempt": attempt,
     }
+    if start_key is not None:
+        message["exclusive_start_key"] = {"user_id": start_key[0], "connection_id": start_key[1]}
     if excluded:
         message["exclude_users"] = sorted(excluded)
     return _encode(message)
@@ -94,29 +129,53 @@ def segment_body(
 
 def narrowed_bodies(job: FanoutJob, failed: Sequence[Connection]) -> list[str]:
     """The next attempt of ``job`` for the ``failed`` connections alone, in chunks."""
-    bodies = []
-    for start in range(0, len(failed), MAX_NARROWED_CONNECTIONS):
-        connections = []
-        for connection in failed[start : start + MAX_NARROWED_CONNECTIONS]:
-            item: dict[str, Any] = {
-                "user_id": connection.user_id,
-                "connection_id": connection.connection_id,
-            }
-            if connection.connected_at_ms is not None and connection.connected_at_ms >= 0:
-                item["connected_at"] = connection.connected_at_ms
-            connections.append(item)
-        bodies.append(
-            _encode(
-                {
-                    "kind": KIND,
-                    "origin_id": job.origin_id,
-                    "data": job.data,
-                    "connections": connections,
-                    "attempt": job.attempt + 1,
-                }
+    return list_bodies(job.origin_id, job.data, failed, attempt=job.attempt + 1)
+
+
+def list_bodies(
+    origin_id: str,
+    data: Any,
+    connections: Sequence[Connection],
+    *,
+    attempt: int,
+    max_bytes: int = MAX_JOB_BODY_BYTES,
+    max_connections: int = MAX_NARROWED_CONNECTIONS,
+) -> list[str]:
+    """Jobs naming ``connections``, each at most ``max_connections`` of them and at most
+    ``max_bytes`` long (measured as UTF-8, so wide user ids or data cannot push a job past the
+    queue's limit). Raises ValueError when ``data`` alone leaves no room for one connection."""
+    base = {"kind": KIND, "origin_id": origin_id, "data": data, "connections": [], "attempt": 0}
+    # The attempt's digits may grow from 1 to 3; the rest of the envelope is counted exactly.
+    base_bytes = len(_encode(base).encode()) + 2
+    bodies: list[str] = []
+    chunk: list[dict[str, Any]] = []
+    size = base_bytes
+    for connection in connections:
+        item = _connection_item(connection)
+        item_bytes = len(_encode(item).encode()) + 1  # and its comma
+        if base_bytes + item_bytes > max_bytes:
+            raise ValueError(
+                f"a job with this data and connection {connection.connection_id!r} would be "
+                f"{base_bytes + item_bytes} bytes, over {max_bytes}"
             )
-        )
+        if len(chunk) >= max_connections or size + item_bytes > max_bytes:
+            bodies.append(_encode({**base, "connections": chunk, "attempt": attempt}))
+            chunk, size = [], base_bytes
+        chunk.append(item)
+        size += item_bytes
+    if chunk:
+        bodies.append(_encode({**base, "connections": chunk, "attempt": attempt}))
     return bodies
+
+
+def _connection_item(connection: Connection) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "user_id": connection.user_id,
+        "connection_id": connection.connection_id,
+    }
+    if connection.connected_at_ms is not None and connection.connected_at_ms >= 0:
+        item["connected_at"] = connection.connected_at_ms
+    return item
 
 
 def _encode(message: dict[str, Any]) -> str:

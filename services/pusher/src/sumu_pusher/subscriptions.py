@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sumu_pusher.fanout import for_each_bounded
@@ -44,6 +44,16 @@ class SubscriptionsTable:
     async def subscribers_of(self, channel: str) -> list[Connection]:
         """The channel's subscribed connections (``connected_at_ms`` unknown: a subscription
         does not carry it, so a 410 prune checks the age on the connection record itself)."""
+        subscribers: list[Connection] = []
+        async for page in self.subscriber_pages(channel):
+            subscribers.extend(page)
+        return subscribers
+
+    async def subscriber_pages(
+        self, channel: str, limit: int | None = None
+    ) -> AsyncIterator[list[Connection]]:
+        """The channel's subscribers one Query page (at most ``limit`` items) at a time, so a
+        caller splitting a large channel into jobs holds one page, not the channel (issue 19)."""
         arguments: dict[str, Any] = {
             "TableName": self._table_name,
             "KeyConditionExpression": "#ch = :ch",
@@ -52,18 +62,19 @@ class SubscriptionsTable:
             "ExpressionAttributeNames": {"#u": "user_id", "#c": "connection_id", "#ch": "channel"},
             "ConsistentRead": self._consistent,
         }
-        subscribers: list[Connection] = []
-        while True:
+        if limit is not None:
+            arguments["Limit"] = limit
+        for _ in range(10_000_000):  # bounded: a page holds at least one item or ends the Query
             self.calls += 1
             page = await self._client.query(**arguments)
-            subscribers.extend(
+            last_key = page.get("LastEvaluatedKey")
+            yield [
                 Connection(item["user_id"]["S"], item["connection_id"]["S"])
                 for item in page.get("Items", ())
                 if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
-            )
-            last_key = page.get("LastEvaluatedKey")
+            ]
             if not last_key:
-                return subscribers
+                return
             arguments["ExclusiveStartKey"] = last_key
 
     async def delete_subscriptions_of(self, connection_ids: Sequence[str]) -> int:
