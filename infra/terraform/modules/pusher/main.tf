@@ -30,6 +30,8 @@ module "function" {
     # Issue 19: broadcasts split into fan-out jobs on the notifications queue.
     NOTIFICATIONS_QUEUE_URL   = var.notifications_queue_url
     PUSHER_BROADCAST_SEGMENTS = var.broadcast_segments
+    # Channels with more subscribers than this go out as fan-out jobs too (0.5.0).
+    PUSHER_CHANNEL_SPLIT_SUBSCRIBERS = var.channel_split_subscribers
   }
 
   policy_statements = [

@@ -65,6 +65,17 @@ variable "broadcast_segments" {
   }
 }
 
+variable "channel_split_subscribers" {
+  description = "A channel delivery with more subscribers than this goes out as fan-out jobs on the notifications queue (PUSHER_CHANNEL_SPLIT_SUBSCRIBERS): \"auto\" (20,000, one job's worth, so smaller channels stay in one invocation) or a whole number from 0 to 10000000 (0 splits every channel delivery)."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = var.channel_split_subscribers == "auto" || try(tonumber(var.channel_split_subscribers) >= 0 && tonumber(var.channel_split_subscribers) <= 10000000 && floor(tonumber(var.channel_split_subscribers)) == tonumber(var.channel_split_subscribers), false)
+    error_message = "channel_split_subscribers must be \"auto\" or a whole number from 0 to 10000000 (sumu-pusher's bound)."
+  }
+}
+
 variable "notifications_dlq" {
   description = "Dead-letter queue of notification requests: contract-breaking requests go there at once (NOTIFICATIONS_DLQ_URL), and failed SNS-triggered invocations land there too."
   type = object({

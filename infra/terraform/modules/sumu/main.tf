@@ -124,6 +124,7 @@ module "pusher" {
   notifications_queue_arn            = module.integration.notifications_queue_arn
   notifications_queue_url            = module.integration.notifications_queue_url
   broadcast_segments                 = var.pusher_broadcast_segments
+  channel_split_subscribers          = var.pusher_channel_split_subscribers
   notifications_dlq                  = { arn = module.integration.notifications_dlq_arn, url = module.integration.notifications_dlq_url }
   apigw_endpoint                     = coalesce(var.apigw_endpoint, module.gateway.management_endpoint)
   apigw_execution_arn                = module.gateway.execution_arn

@@ -242,6 +242,17 @@ variable "pusher_broadcast_segments" {
   }
 }
 
+variable "pusher_channel_split_subscribers" {
+  description = "A channel delivery with more subscribers than this goes out as fan-out jobs (PUSHER_CHANNEL_SPLIT_SUBSCRIBERS): \"auto\" (20,000) or 0 to 10000000."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = var.pusher_channel_split_subscribers == "auto" || try(tonumber(var.pusher_channel_split_subscribers) >= 0 && tonumber(var.pusher_channel_split_subscribers) <= 10000000 && floor(tonumber(var.pusher_channel_split_subscribers)) == tonumber(var.pusher_channel_split_subscribers), false)
+    error_message = "pusher_channel_split_subscribers must be \"auto\" or a whole number from 0 to 10000000."
+  }
+}
+
 variable "publisher_account_ids" {
   description = "Other AWS accounts whose backends publish notification requests to the notifications topic and queue: the topic and queue policies and the KMS key policy let them in."
   type        = list(string)

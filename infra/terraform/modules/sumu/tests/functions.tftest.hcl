@@ -100,17 +100,18 @@ run "pusher_event_sources_target_the_alias" {
 
   assert {
     condition = output.environment == tomap({
-      CONNECTIONS_TABLE_NAME    = "test-connections"
-      APIGW_ENDPOINT            = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
-      PUSHER_CONCURRENCY        = "64"
-      NOTIFICATIONS_DLQ_URL     = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
-      SUBSCRIPTIONS_TABLE_NAME  = "test-subscriptions"
-      HISTORY_TABLE_NAME        = "test-history"
-      HISTORY_TTL_SECONDS       = "300"
-      IDEMPOTENCY_TABLE_NAME    = "test-idempotency"
-      IDEMPOTENCY_TTL_SECONDS   = "3600"
-      NOTIFICATIONS_QUEUE_URL   = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications"
-      PUSHER_BROADCAST_SEGMENTS = "auto"
+      CONNECTIONS_TABLE_NAME           = "test-connections"
+      APIGW_ENDPOINT                   = "https://abc123.execute-api.us-east-1.amazonaws.com/mvp"
+      PUSHER_CONCURRENCY               = "64"
+      NOTIFICATIONS_DLQ_URL            = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications-dlq"
+      SUBSCRIPTIONS_TABLE_NAME         = "test-subscriptions"
+      HISTORY_TABLE_NAME               = "test-history"
+      HISTORY_TTL_SECONDS              = "300"
+      IDEMPOTENCY_TABLE_NAME           = "test-idempotency"
+      IDEMPOTENCY_TTL_SECONDS          = "3600"
+      NOTIFICATIONS_QUEUE_URL          = "https://sqs.us-east-1.amazonaws.com/123456789012/test-notifications"
+      PUSHER_BROADCAST_SEGMENTS        = "auto"
+      PUSHER_CHANNEL_SPLIT_SUBSCRIBERS = "auto"
     })
     error_message = "The pusher must get its DESIGN.md environment (and, issue 19, the queue its fan-out jobs go to and the jobs per broadcast)."
   }
@@ -172,6 +173,37 @@ run "pusher_rejects_bad_broadcast_segments" {
   }
 
   expect_failures = [var.broadcast_segments, var.notifications_queue_url]
+}
+
+run "pusher_channel_split_subscribers_number_plans" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    channel_split_subscribers = "0"
+  }
+
+  assert {
+    condition     = output.environment["PUSHER_CHANNEL_SPLIT_SUBSCRIBERS"] == "0"
+    error_message = "0 splits every channel delivery into fan-out jobs."
+  }
+}
+
+run "pusher_rejects_bad_channel_split_subscribers" {
+  command = plan
+
+  module {
+    source = "../pusher"
+  }
+
+  variables {
+    channel_split_subscribers = "-1"
+  }
+
+  expect_failures = [var.channel_split_subscribers]
 }
 
 run "pusher_rejects_fractional_broadcast_segments" {

@@ -218,8 +218,8 @@ run "channels_reach_the_functions" {
   assert {
     # The queue's URL is known only after apply (tests/moto checks it there); its wiring is the
     # pusher module's (functions.tftest.hcl asserts the whole environment).
-    condition     = module.pusher.environment.PUSHER_BROADCAST_SEGMENTS == "auto"
-    error_message = "The pusher's broadcasts are split automatically by default (issue 19)."
+    condition     = module.pusher.environment.PUSHER_BROADCAST_SEGMENTS == "auto" && module.pusher.environment.PUSHER_CHANNEL_SPLIT_SUBSCRIBERS == "auto"
+    error_message = "The pusher's broadcasts and large channels are split automatically by default (issue 19)."
   }
 
   assert {
