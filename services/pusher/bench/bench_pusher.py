@@ -6,8 +6,8 @@ Scenarios: broadcast to 1,000 and to 5,000 connections, and one selective reques
 with 2 connections each. The connections table lives in moto server (in this process, idle
 while posts run); the management API stand-in (tests/pusher_standin.py) runs in its own process
 so it does not share the pusher's GIL. "raw" is a tight loop posting the same payload to the same
-connections through the same aiobotocore client configuration and concurrency, with no lookups,
-no validation and no bookkeeping: the most this stand-in and client can do on this machine.
+connections through the same management API client (signed_post.py) and concurrency, with no
+lookups, no validation and no bookkeeping: the most this stand-in and client can do here.
 Every run is bounded (a fixed number of posts; the whole script takes well under two minutes).
 """
 
@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from sumu_pusher import sdk
 from sumu_pusher.handler import handler
 from sumu_pusher.runtime import close_thread_runtime
+from sumu_pusher.signed_post import ManagementApiClient
 from sumu_testkit import free_port
 from sumu_testkit.moto import apply_environment, aws_environment
 from sumu_testkit.tables import create_connections_table
@@ -155,14 +155,14 @@ def run_pusher(request: dict[str, Any]) -> tuple[float, dict[str, Any]]:
 
 async def run_raw(endpoint: str, connection_ids: list[str], concurrency: int) -> float:
     payload = json.dumps(DATA, separators=(",", ":")).encode()
-    config = AioConfig(
-        retries={"total_max_attempts": 1},
-        max_pool_connections=concurrency,
-        connect_timeout=3,
-        read_timeout=3,
-    )
-    async with get_session().create_client(
-        "apigatewaymanagementapi", endpoint_url=endpoint, config=config
+    # The client the pusher posts with (signed_post.py), without the pusher around it.
+    session = sdk.new_session()
+    async with ManagementApiClient(
+        endpoint,
+        await session.get_credentials(),
+        sdk.region(session),
+        pool_size=concurrency,
+        timeout_s=3.0,
     ) as client:
         await client.post_to_connection(ConnectionId=connection_ids[0], Data=payload)
         pending = iter(connection_ids)
