@@ -29,6 +29,7 @@ from pathlib import Path
 
 PACKAGED = Path(__file__).resolve().parent / "ca"
 SOURCE_FILE = "SOURCE"
+_HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL)
 
 # The string types OpenSSL canonicalises in a name before hashing it (ASN1_MASK_CANON in
@@ -168,7 +169,9 @@ def differences(directory: Path, bundle: bytes) -> list[str]:
     """What ``directory`` lacks, has in excess or holds differently, against ``bundle``."""
     expected = hashed_files(bundle)
     present = {
-        path.name: path.read_bytes() for path in directory.glob("*.*") if path.name != SOURCE_FILE
+        path.name: path.read_bytes()
+        for path in directory.iterdir()
+        if _HASHED_NAME.match(path.name)
     }
     problems = [f"missing {name}" for name in sorted(expected.keys() - present.keys())]
     problems += [f"not in the bundle: {name}" for name in sorted(present.keys() - expected.keys())]
@@ -184,8 +187,8 @@ def write(directory: Path, bundle: bytes, source: str) -> int:
     """Replace the hashed files of ``directory`` by those of ``bundle``; how many were written."""
     directory.mkdir(parents=True, exist_ok=True)
     files = hashed_files(bundle)
-    for stale in directory.iterdir():
-        if stale.name not in files and stale.name != SOURCE_FILE:
+    for stale in directory.iterdir():  # only hashed names: --out may name a directory with more
+        if _HASHED_NAME.match(stale.name) and stale.name not in files:
             stale.unlink()
     for name, pem in files.items():
         (directory / name).write_bytes(pem)

@@ -101,15 +101,17 @@ def test_writing_is_reproducible_and_replaces_stale_files(tmp_path: Path) -> Non
     first, second = tmp_path / "first", tmp_path / "second"
     second.mkdir()
     (second / "00000000.0").write_text("stale")
+    (second / "README").write_text("not a hashed name: left alone")
     # WHEN the same bundle, reversed, is written into another (stale) directory
     reversed_bundle = b"".join(reversed([path.read_bytes() for path in hashed_files()]))
     ca_directory.write(first, bundle, "test")
     ca_directory.write(second, reversed_bundle, "test")
     # THEN both hold the same files, byte for byte, and the stale one is gone
     assert {p.name: p.read_bytes() for p in first.iterdir()} == {
-        p.name: p.read_bytes() for p in second.iterdir()
+        p.name: p.read_bytes() for p in second.iterdir() if p.name != "README"
     }
     assert not (second / "00000000.0").exists()
+    assert (second / "README").read_text() == "not a hashed name: left alone"
     assert ca_directory.differences(first, bundle) == []
 
 
