@@ -8,16 +8,16 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-import certifi
 import pytest
 from aiobotocore.session import AioSession
 from botocore.awsrequest import AWSRequest
+from botocore.httpsession import get_cert_path
 from sumu_pusher import sdk
 
 
 def first_certificate(target: Path) -> Path:
-    """A CA bundle holding one certificate of certifi's."""
-    text = Path(certifi.where()).read_text("ascii")
+    """A CA bundle holding one certificate of botocore's default bundle."""
+    text = Path(get_cert_path(True)).read_text("ascii")
     end = "-----END CERTIFICATE-----"
     start = text.index("-----BEGIN CERTIFICATE-----")
     target.write_text(text[start : text.index(end, start) + len(end)] + "\n", "ascii")
@@ -33,7 +33,7 @@ def test_an_https_endpoint_verifies_against_botocore_s_bundle():
     assert context is not None
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
-    assert len(context.get_ca_certs()) > 100  # botocore's (certifi's) roots
+    assert len(context.get_ca_certs()) > 100  # botocore's default bundle
     # the same context for every https endpoint and client of the process
     assert sdk.verify_context_for("https://other.example.com", AioSession()) is context
 
