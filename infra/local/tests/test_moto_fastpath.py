@@ -262,3 +262,151 @@ def test_install_is_idempotent_and_uninstall_restores_moto() -> None:
     moto_fastpath.uninstall()
     assert Table.query is moto_fastpath._original_query
     assert Table.all_items is moto_fastpath._original_all_items
+
+
+OWNERS = ["o1", "o2", "o3"]
+RANKS = ["1", "2", "10", "-3"]
+
+
+@st.composite
+def indexed_tables(draw: st.DrawFn) -> dict[str, Any]:
+    table = draw(tables())
+    table["index_range"] = draw(st.sampled_from(["rank", None]))
+    for item in table["items"]:
+        if draw(st.integers(0, 4)):  # most items are in the index, some are not
+            item["owner"] = {"S": draw(st.sampled_from(OWNERS))}
+        if draw(st.booleans()):
+            item["rank"] = {"N": draw(st.sampled_from(RANKS))}
+    return table
+
+
+@st.composite
+def index_queries(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {":o": {"S": draw(st.sampled_from([*OWNERS, "nobody"]))}}
+    condition = "#o = :o"
+    if table["index_range"] and draw(st.booleans()):
+        operator = draw(st.sampled_from(["=", "<", ">=", "BETWEEN"]))
+        values[":r1"] = {"N": draw(st.sampled_from(RANKS))}
+        if operator == "BETWEEN":
+            values[":r2"] = {"N": draw(st.sampled_from(RANKS))}
+            condition += " AND #r BETWEEN :r1 AND :r2"
+        else:
+            condition += f" AND #r {operator} :r1"
+    query: dict[str, Any] = {
+        "IndexName": "by-owner",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": {"#o": "owner"},
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": draw(st.booleans()),
+    }
+    if "#r" in condition:
+        query["ExpressionAttributeNames"]["#r"] = "rank"
+    if draw(st.booleans()):
+        query["Limit"] = draw(st.integers(1, 5))
+    choice = draw(st.sampled_from(["all", "projection", "count", "filter"]))
+    if choice == "projection":
+        query["ProjectionExpression"] = draw(st.sampled_from(["pk", "payload, #o", "n"]))
+        if "#o" not in query["ProjectionExpression"] and "#o" not in condition:
+            pass
+    elif choice == "count":
+        query["Select"] = "COUNT"
+    elif choice == "filter":
+        query["FilterExpression"] = "attribute_exists(payload) OR n > :zero"
+        values[":zero"] = {"N": "0"}
+    return query
+
+
+def create_indexed(dynamodb: Any, table: dict[str, Any]) -> str:
+    name = f"fastpath-gsi-{uuid.uuid4().hex[:10]}"
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attributes = [
+        {"AttributeName": "pk", "AttributeType": table["hash_type"]},
+        {"AttributeName": "owner", "AttributeType": "S"},
+    ]
+    if table["range_type"]:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "sk", "AttributeType": table["range_type"]})
+    index_schema = [{"AttributeName": "owner", "KeyType": "HASH"}]
+    if table["index_range"]:
+        index_schema.append({"AttributeName": "rank", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "rank", "AttributeType": "N"})
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=schema,
+        AttributeDefinitions=attributes,
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-owner",
+                "KeySchema": index_schema,
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for start in range(0, len(table["items"]), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in table["items"][start : start + 25]]
+        dynamodb.batch_write_item(RequestItems={name: batch})
+    return name
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), table=indexed_tables())
+def test_fast_path_answers_every_index_query_page_as_moto_does(
+    dynamodb: Any, data: st.DataObject, table: dict[str, Any]
+) -> None:
+    # GIVEN a table with a global secondary index and random items (some outside the index)
+    name = create_indexed(dynamodb, table)
+    try:
+        for _ in range(4):
+            query = data.draw(index_queries(table))
+            # WHEN the same index query is paged through with moto's code, then with the fast path
+            moto_fastpath.uninstall()
+            expected = all_pages(dynamodb, name, query)
+            moto_fastpath.install()
+            actual = all_pages(dynamodb, name, query)
+            # THEN every page, count, key and error is the same
+            assert actual == expected, query
+    finally:
+        moto_fastpath.uninstall()
+        dynamodb.delete_table(TableName=name)
+
+
+def test_an_index_query_does_not_sort_the_table(dynamodb: Any) -> None:
+    # GIVEN the fast path and a table of 3 owners' items, with moto's whole-table sort spied on
+    moto_fastpath.install()
+    name = create_indexed(
+        dynamodb,
+        {
+            "hash_type": "S",
+            "range_type": None,
+            "index_range": None,
+            "items": [
+                {"pk": {"S": f"p{index}"}, "owner": {"S": OWNERS[index % 3]}} for index in range(12)
+            ],
+        },
+    )
+    sorted_tables: list[str] = []
+    original_all_items = moto_fastpath._original_all_items
+
+    def spy(self: Table) -> Any:
+        sorted_tables.append(self.name)
+        return original_all_items(self)
+
+    moto_fastpath._original_all_items = spy
+    try:
+        # WHEN the index is queried
+        answer = dynamodb.query(
+            TableName=name,
+            IndexName="by-owner",
+            KeyConditionExpression="#o = :o",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":o": {"S": "o2"}},
+        )
+    finally:
+        moto_fastpath._original_all_items = original_all_items
+        moto_fastpath.uninstall()
+    # THEN it found the owner's 4 items without moto's sort of the table
+    assert answer["Count"] == 4
+    assert sorted_tables == []

@@ -14,9 +14,15 @@ the candidates that code walks. moto stores a table's items as ``items[hash_key]
 compares (``hash((type, cast_value))``), so ``items.get(hash_key)`` holds exactly the items its
 ``item.hash_key == hash_key`` filter keeps, returned in the same order as ``all_items()``.
 
-Only a Query on the table itself takes the fast path. A Query on an index (moto filters on index
-attributes there) or without a hash key, and every other caller of ``all_items()`` (Scan,
-exports, ...), run moto's code unchanged. The narrowing is scoped to the calling thread (moto's
+A Query on a global or local secondary index (the subscriptions table's ``by_connection``
+lookups of every subscribe and disconnect) walks the table too, and sorts it twice: moto's
+``all_items()`` sort, then ``sorted_items`` on the index's keys followed by the table's keys. That
+second sort orders by a key that includes the table's primary key (unique), so the first sort
+never decides anything: for an index Query, ``all_items()`` here returns, unsorted, only the items
+whose attributes equal every hash-key condition (moto's own test, ``attrs.get(name) ==
+value``, which its loop then repeats). A Query without a hash key, and every other caller of
+``all_items()`` (exports, ...), run moto's code unchanged; Scan has its own path
+(``moto_scan_fastpath``, installed with this one). The narrowing is scoped to the calling thread (moto's
 server answers requests on several threads), so a concurrent Scan still sees the whole table.
 ``tests/test_moto_fastpath.py`` proves the answers equal to moto's own on random tables and
 queries.
@@ -32,6 +38,8 @@ from typing import Any
 
 from moto.dynamodb.models.table import Table
 
+from sumu_local import moto_handler_fastpath, moto_scan_fastpath
+
 _original_query: Callable[..., Any] = Table.query
 _original_all_items: Callable[..., Any] = Table.all_items
 _QUERY_SIGNATURE = inspect.signature(_original_query)
@@ -40,17 +48,22 @@ _install_lock = threading.Lock()
 
 
 def install() -> None:
-    """Patch moto's ``Table`` (idempotent): every moto server in this process gets the path."""
+    """Patch moto's ``Table`` (idempotent): every moto server in this process gets the path,
+    the Scan one (``moto_scan_fastpath``) and the action lookup (``moto_handler_fastpath``)."""
     with _install_lock:
         Table.query = _query_one_partition  # type: ignore[method-assign]
         Table.all_items = _all_items_in_scope  # type: ignore[method-assign]
+    moto_scan_fastpath.install()
+    moto_handler_fastpath.install()
 
 
 def uninstall() -> None:
-    """Restore moto's own ``Table.query`` and ``Table.all_items``."""
+    """Restore moto's own ``Table.query``, ``Table.all_items`` and Scan."""
     with _install_lock:
         Table.query = _original_query  # type: ignore[method-assign]
         Table.all_items = _original_all_items  # type: ignore[method-assign]
+    moto_scan_fastpath.uninstall()
+    moto_handler_fastpath.uninstall()
 
 
 def installed() -> bool:
@@ -71,7 +84,16 @@ def disabled() -> Iterator[None]:
 
 def _query_one_partition(self: Table, *args: Any, **kwargs: Any) -> Any:
     call = _QUERY_SIGNATURE.bind(self, *args, **kwargs)
-    if call.arguments.get("index_name") is not None or call.arguments.get("hash_key") is None:
+    if call.arguments.get("index_name") is not None:
+        conditions = call.arguments.get("hash_key_conditions")
+        if not conditions:
+            return _original_query(self, *args, **kwargs)
+        _scope.index_match = (self, list(conditions))
+        try:
+            return _original_query(self, *args, **kwargs)
+        finally:
+            _scope.index_match = None
+    if call.arguments.get("hash_key") is None:
         return _original_query(self, *args, **kwargs)
     _scope.partition = (self, call.arguments["hash_key"])
     try:
@@ -81,6 +103,10 @@ def _query_one_partition(self: Table, *args: Any, **kwargs: Any) -> Any:
 
 
 def _all_items_in_scope(self: Table) -> Any:
+    index_scope = getattr(_scope, "index_match", None)
+    if index_scope is not None and index_scope[0] is self:
+        _scope.index_match = None
+        return _items_matching(self, index_scope[1])
     partition_scope = getattr(_scope, "partition", None)
     if partition_scope is None or partition_scope[0] is not self:
         return _original_all_items(self)
@@ -93,3 +119,31 @@ def _all_items_in_scope(self: Table) -> Any:
         return [partition]
     # all_items() sorts the table by (hash, range); within one partition that is range order.
     return sorted(partition.values(), key=lambda item: item.range_key)
+
+
+def _items_matching(table: Table, conditions: list[tuple[str, Any]]) -> list[Any]:
+    """The items an index Query's hash conditions keep, in the table's storage order: the
+    caller sorts them by a unique key (index keys, then the table's), so no order is lost."""
+    if table.range_key_attr:
+        items = [item for partition in list(table.items.values()) for item in partition.values()]
+    else:
+        items = list(table.items.values())
+    for name, value in conditions:
+        if value.type == "S":
+            # A string's cast_value is its value: compare those directly (DynamoType.__eq__
+            # computes cast_value in Python on both sides, most of the walk's time otherwise).
+            text = value.value
+            items = [
+                item
+                for item in items
+                if (found := item.attrs.get(name)) is not None
+                and found.type == "S"
+                and found.value == text
+            ]
+        else:
+            items = [
+                item
+                for item in items
+                if (found := item.attrs.get(name)) is not None and found == value
+            ]
+    return items
