@@ -534,14 +534,17 @@ async def _conclude(
         outcome.rejections.append(Rejection(job.record, "undeliverable", progress.stop, "/data"))
         return
     if scan_error is not None:
-        if job.start_key is not None and progress.pages == 0 and _is_validation(scan_error):
-            # A key DynamoDB refuses (malformed, or not this table's): no retry can fix it.
+        if progress.pages == 0 and _is_validation(scan_error):
+            # DynamoDB refuses the Scan itself: a start key that is not one of the table's, or a
+            # segment not below total_segments (which the contract cannot say). No retry can fix
+            # it: the job goes to the DLQ with DynamoDB's reason.
+            where = "/exclusive_start_key" if job.start_key is not None else "/segment"
             outcome.rejections.append(
                 Rejection(
                     job.record,
                     "undeliverable",
-                    f"DynamoDB refused the job's exclusive_start_key: {scan_error}",
-                    "/exclusive_start_key",
+                    f"DynamoDB refused the job's scan ({where[1:]}): {scan_error}",
+                    where,
                 )
             )
             return

@@ -15,12 +15,15 @@ from sumu_contracts import is_valid
 from sumu_pusher.jobs import (
     MAX_JOB_BODY_BYTES,
     MAX_NARROWED_CONNECTIONS,
+    SEND_BATCH_BYTES,
+    SEND_BATCH_LIMIT,
     FanoutJob,
     list_bodies,
     parse_job,
     segment_body,
+    send_batches,
 )
-from sumu_pusher.records import InboundRecord, Rejection
+from sumu_pusher.records import InboundRecord, Rejection, channel_envelope
 from sumu_pusher.segments import FanoutSettings, JobRun, run_jobs
 from sumu_pusher.settings import Settings, SettingsError
 from sumu_pusher.store import ConnectionsTable
@@ -139,5 +142,64 @@ def test_a_start_key_dynamodb_refuses_dead_letters_the_job_with_the_reason():
     assert (scan["Segment"], scan["TotalSegments"]) == (0, 2)
     [rejection] = outcome.rejections
     assert rejection.pointer == "/exclusive_start_key"
+    assert "exclusive_start_key" in rejection.reason
     assert "starting key is invalid" in rejection.reason
     assert outcome.done == set()
+
+
+def test_a_segment_dynamodb_refuses_dead_letters_the_job_at_its_segment():
+    # segment 5 of 2 passes the contract (it cannot compare members); DynamoDB refuses it
+    body = segment_body("m-1", "x", frozenset(), 5, 2)
+    job = parse_job(record(body))
+    assert isinstance(job, FanoutJob)
+    outcome = JobRun()
+    asyncio.run(
+        run_jobs(
+            [job],
+            table=ConnectionsTable(RefusingDynamoDB(), "t"),
+            management_api=None,
+            sqs=None,
+            settings=Settings(connections_table_name="t", apigw_endpoint="http://x"),
+            fanout=FanoutSettings(),
+            figures=InvocationFigures(),
+            outcome=outcome,
+        )
+    )
+    [rejection] = outcome.rejections
+    assert (rejection.code, rejection.pointer) == ("undeliverable", "/segment")
+
+
+json_data = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=json_data, identifier=st.text(min_size=1, max_size=20), seq=st.integers(1, 2**40))
+def test_a_channel_job_posts_the_envelope_byte_for_byte(data, identifier, seq):
+    # GIVEN the envelope the history step builds once for a channel message
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    envelope = channel_envelope("room-1", identifier, payload.encode(), seq)
+    # WHEN it travels as a job's data (split_channels parses it) and the job encodes its post
+    [body] = list_bodies("m-1", json.loads(envelope), [Connection("u", "c")], attempt=0)
+    job = parse_job(record(body))
+    assert isinstance(job, FanoutJob)
+    posted = json.dumps(job.data, ensure_ascii=False, separators=(",", ":")).encode()
+    # THEN every subscriber gets the very bytes the history kept: one frame, one seq
+    assert posted == envelope
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=1, max_value=MAX_JOB_BODY_BYTES), max_size=40))
+def test_send_batches_keep_order_within_ten_entries_and_the_batch_byte_limit(sizes):
+    bodies = [("é" if index % 2 else "x") * (size // 2) for index, size in enumerate(sizes)]
+    batches = send_batches(bodies)
+    assert [body for batch in batches for body in batch] == bodies
+    assert all(1 <= len(batch) <= SEND_BATCH_LIMIT for batch in batches)
+    assert all(sum(len(b.encode()) for b in batch) <= SEND_BATCH_BYTES for batch in batches)
