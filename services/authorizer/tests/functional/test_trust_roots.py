@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
+import os
 import shutil
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -400,3 +404,52 @@ def test_the_handler_allows_a_token_from_an_https_issuer_with_a_private_ca(
     # THEN it is allowed with the keys fetched at init
     assert response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert fetches == 1
+
+
+INIT_OVER_HTTPS = """
+import json, sys
+import sumu_authorizer.handler as module
+from sumu_authorizer import key_source
+print(json.dumps({
+    "keys_at_init": len(module.authorizer().key_store.candidates(None)),
+    "roots_read": key_source.tls_context(None).cert_store_stats()["x509_ca"],
+    "ca_directory_imported": "sumu_authorizer.ca_directory" in sys.modules,
+}))
+"""
+
+
+def test_a_fresh_container_reads_one_root_at_init_and_imports_no_build_code(
+    tmp_path: Path, keys: dict[str, SigningKey], test_ca: Authority
+) -> None:
+    # GIVEN an https issuer and the packaged roots plus the test CA as a hashed directory
+    directory = tmp_path / "packaged-and-test"
+    shutil.copytree(tls.PACKAGED_CA_DIRECTORY, directory)
+    der = test_ca.certificate.public_bytes(serialization.Encoding.DER)
+    (directory / f"{ca_directory.subject_hash(der)}.0").write_bytes(test_ca.pem)
+    server_context = test_ca.issue(tmp_path, "good", LOOPBACK)
+    with running_jwks_server(keys, tls=server_context) as server:
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("JWT_", "SSL_CERT_"))
+        } | {
+            "JWT_ISSUER_JWKS_URI": server.jwks_url,
+            "JWT_ISSUER": server.base_url,
+            "SSL_CERT_DIR": str(directory),
+        }
+        # WHEN a fresh interpreter imports the handler (Lambda's init phase)
+        result = subprocess.run(
+            [sys.executable, "-c", INIT_OVER_HTTPS],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env=environment,
+        )
+    # THEN the keys were fetched at init, verified with the one root of the ~120 it needed, and
+    # the directory's writer (build-time code) was not imported to get there
+    assert json.loads(result.stdout) == {
+        "keys_at_init": len(server.published),
+        "roots_read": 1,
+        "ca_directory_imported": False,
+    }
