@@ -63,8 +63,42 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
             item["payload"] = {"S": draw(st.text(max_size=20))}
         if draw(st.booleans()):
             item["n"] = {"N": str(draw(st.integers(-5, 5)))}
+        if draw(st.booleans()):  # every other type, as the Query's Items are written as JSON
+            item["other"] = draw(OTHER_VALUES)
         items.append(item)
     return {"hash_type": hash_type, "range_type": range_type, "items": items}
+
+
+_SCALARS = st.one_of(
+    st.builds(lambda text: {"S": text}, st.text(max_size=8)),
+    st.builds(lambda number: {"N": number}, st.sampled_from(["0", "1e2", "-3.50", "7"])),
+    st.builds(lambda blob: {"B": blob}, st.binary(max_size=6)),
+    st.builds(lambda flag: {"BOOL": flag}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(
+        lambda texts: {"SS": texts},
+        st.lists(st.text(min_size=1, max_size=4), min_size=1, max_size=3, unique=True),
+    ),
+    st.builds(
+        lambda numbers: {"NS": numbers},
+        st.lists(st.sampled_from(["1", "2.5", "-4"]), min_size=1, max_size=3, unique=True),
+    ),
+    st.builds(
+        lambda blobs: {"BS": blobs},
+        st.lists(st.binary(min_size=1, max_size=4), min_size=1, max_size=3, unique=True),
+    ),
+)
+OTHER_VALUES = st.recursive(
+    _SCALARS,
+    lambda children: st.one_of(
+        st.builds(lambda values: {"L": values}, st.lists(children, max_size=3)),
+        st.builds(
+            lambda values: {"M": values},
+            st.dictionaries(st.sampled_from(["a", "b"]), children, max_size=2),
+        ),
+    ),
+    max_leaves=6,
+)
 
 
 @st.composite
@@ -92,7 +126,9 @@ def queries(draw: st.DrawFn, table: dict[str, Any]) -> dict[str, Any]:
         query["Limit"] = draw(st.integers(1, 6))
     choice = draw(st.sampled_from(["all", "projection", "count", "filter"]))
     if choice == "projection":
-        query["ProjectionExpression"] = draw(st.sampled_from(["pk", "payload", "n, pk", "#p"]))
+        query["ProjectionExpression"] = draw(
+            st.sampled_from(["pk", "payload", "n, pk", "#p", "other"])
+        )
         if query["ProjectionExpression"] == "#p":
             query["ExpressionAttributeNames"] = {"#p": "payload"}
     elif choice == "count":

@@ -24,8 +24,11 @@ value``, which its loop then repeats). A Query without a hash key, and every oth
 ``all_items()`` (exports, ...), run moto's code unchanged; Scan has its own path
 (``moto_scan_fastpath``, installed with this one). The narrowing is scoped to the calling thread (moto's
 server answers requests on several threads), so a concurrent Scan still sees the whole table.
-``tests/test_moto_fastpath.py`` proves the answers equal to moto's own on random tables and
-queries.
+The Query's ``Items`` (already DynamoDB JSON once moto's ``dynamo_to_dict`` has run) are written
+with ``json.dumps`` instead of moto's generic, shape-driven serializer; the rest of the response
+(``Count``, ``LastEvaluatedKey``, ``ConsumedCapacity``, errors) is still serialized by moto.
+``tests/test_moto_fastpath.py`` proves the answers equal to moto's own on random tables (every
+attribute type) and queries, on the table and on an index.
 """
 
 from __future__ import annotations
@@ -36,10 +39,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 from sumu_local import moto_handler_fastpath, moto_scan_fastpath
 
+_original_handler_query: Callable[..., Any] = DynamoHandler.query
 _original_query: Callable[..., Any] = Table.query
 _original_all_items: Callable[..., Any] = Table.all_items
 _QUERY_SIGNATURE = inspect.signature(_original_query)
@@ -53,6 +59,7 @@ def install() -> None:
     with _install_lock:
         Table.query = _query_one_partition  # type: ignore[method-assign]
         Table.all_items = _all_items_in_scope  # type: ignore[method-assign]
+        DynamoHandler.query = _handler_query  # type: ignore[method-assign]
     moto_scan_fastpath.install()
     moto_handler_fastpath.install()
 
@@ -62,6 +69,7 @@ def uninstall() -> None:
     with _install_lock:
         Table.query = _original_query  # type: ignore[method-assign]
         Table.all_items = _original_all_items  # type: ignore[method-assign]
+        DynamoHandler.query = _original_handler_query  # type: ignore[method-assign]
     moto_scan_fastpath.uninstall()
     moto_handler_fastpath.uninstall()
 
@@ -80,6 +88,21 @@ def disabled() -> Iterator[None]:
     finally:
         if was_installed:
             install()
+
+
+def _handler_query(self: DynamoHandler) -> Any:
+    """moto's Query, with its ``Items`` written as JSON directly: its generic serializer walks
+    every attribute of every item against the operation's shapes (a channel's subscribers are
+    one Query of up to thousands of items); the rest of the response is still moto's."""
+    response = _original_handler_query(self)
+    if type(response).__name__ != "DynamoResult" or not isinstance(response, ActionResult):
+        return response
+    result = response.result
+    if not isinstance(result, dict) or not isinstance(result.get("Items"), list):
+        return response
+    return moto_scan_fastpath.RawItemsResult(
+        result, moto_scan_fastpath.items_json(result.pop("Items"))
+    )
 
 
 def _query_one_partition(self: Table, *args: Any, **kwargs: Any) -> Any:

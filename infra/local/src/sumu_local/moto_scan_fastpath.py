@@ -92,7 +92,7 @@ def installed() -> bool:
     return Table.scan is _table_scan
 
 
-class _RawItemsResult(ActionResult):
+class RawItemsResult(ActionResult):
     """moto's serializer for everything but ``Items``, which are spliced in as JSON."""
 
     def __init__(self, result: dict[str, Any], items_json: str) -> None:
@@ -107,6 +107,18 @@ class _RawItemsResult(ActionResult):
             raise RuntimeError(f"unexpected Scan body from moto's serializer: {text[:80]!r}")
         separator = "" if text[:-1].rstrip().endswith("{") else ", "
         return status, headers, f'{text[:-1]}{separator}"Items": {self._items_json}}}'
+
+
+def items_json(items: list[Any]) -> str:
+    """``Items`` already converted by moto's ``dynamo_to_dict`` (binary values as bytes) as the
+    JSON its serializer writes: blobs base64, everything else as it is."""
+    return json.dumps(items, default=_blob)
+
+
+def _blob(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _handler_scan(self: DynamoHandler) -> Any:
@@ -124,7 +136,7 @@ def _handler_scan(self: DynamoHandler) -> Any:
     items = result.pop("Items", None)
     if items is None:  # Select=COUNT
         return response
-    return _RawItemsResult(result, json.dumps(request.items))
+    return RawItemsResult(result, json.dumps(request.items))
 
 
 def _table_scan(self: Table, *args: Any, **kwargs: Any) -> Any:
