@@ -283,12 +283,18 @@ class LocalStack:
             for index in range(max(1, timeouts.sqs_pollers))
         }
         runners |= {
+            # SNS invokes a Lambda subscriber asynchronously, side by side up to the function's
+            # concurrency (None: ``spec.concurrency``). Safe since moto's Scan no longer walks
+            # and sorts the table per segment (sumu_local.moto_scan_fastpath): concurrent
+            # broadcasts each Scanning 10,000 items stay well inside the pusher's read timeout.
+            # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
             "notifications-sns": SnsEventSource(
                 function=functions["pusher"],
                 sqs=aws_client("sqs", endpoint, region),
                 delivery_queue_url=resources.sns_delivery_queue_url,
                 subscription_arn=resources.sns_delivery_subscription_arn,
                 wait_seconds=timeouts.sqs_wait_seconds,
+                concurrency=None,
             ).run,
             "connections-stream": StreamEventSource(
                 function=functions["presence"],
