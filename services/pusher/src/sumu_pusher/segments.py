@@ -47,7 +47,7 @@ from sumu_pusher.jobs import (
 from sumu_pusher.management_api import PostOutcome, PostResult, post_to_connection
 from sumu_pusher.records import MAX_POST_BYTES, InboundRecord, NotificationJob, Rejection
 from sumu_pusher.settings import Settings, SettingsError
-from sumu_pusher.store import _PROJECTION, ConnectionsTable, _epoch_ms
+from sumu_pusher.store import ConnectionsTable
 from sumu_pusher.targets import Connection
 from sumu_pusher.telemetry import InvocationFigures, log_event
 
@@ -660,44 +660,8 @@ async def _scan_page(
     position: tuple[str, str] | None,
     fanout: FanoutSettings,
 ) -> tuple[list[Connection], tuple[str, str] | None]:
-    """One page of the job's segment after ``position``: (its connections, its
-    LastEvaluatedKey as (user_id, connection_id), None at the segment's end).
-
-    ``store.ConnectionsTable.scan_pages`` neither starts at a key nor hands out the
-    LastEvaluatedKey, and store.py is not part of this change: the same Scan is made here on the
-    table's client. In a parallel scan the ExclusiveStartKey must come from the same segment.
-    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan
-    """
-    arguments: dict[str, Any] = {
-        "TableName": table._table_name,
-        **_PROJECTION,
-        "Limit": fanout.page_items,
-    }
-    if job.total_segments > 1:
-        arguments.update(Segment=job.segment, TotalSegments=job.total_segments)
-    if position is not None:
-        arguments["ExclusiveStartKey"] = _dynamodb_key(position)
-    table.calls += 1
-    response = await table._client.scan(**arguments)
-    page = [
-        Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
-        for item in response.get("Items", ())
-        if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
-    ]
-    return page, _key_of(response.get("LastEvaluatedKey"))
-
-
-def _dynamodb_key(position: tuple[str, str]) -> dict[str, Any]:
-    return {"user_id": {"S": position[0]}, "connection_id": {"S": position[1]}}
-
-
-def _key_of(last_key: Any) -> tuple[str, str] | None:
-    if not last_key:
-        return None
-    try:
-        return (last_key["user_id"]["S"], last_key["connection_id"]["S"])
-    except (KeyError, TypeError):
-        raise ValueError(f"unexpected LastEvaluatedKey {last_key!r}") from None
+    """One page of the job's segment after ``position`` (see ``ConnectionsTable.scan_page``)."""
+    return await table.scan_page(job.segment, job.total_segments, fanout.page_items, position)
 
 
 def _is_validation(error: BaseException) -> bool:

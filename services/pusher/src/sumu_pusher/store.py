@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sumu_pusher.batch_write import BATCH_WRITE_LIMIT, write_batch
 from sumu_pusher.fanout import for_each_bounded
 from sumu_pusher.settings import RetryPolicy
 from sumu_pusher.targets import Connection
@@ -39,9 +39,6 @@ ITEM_COUNT_TTL_SECONDS = 600.0
 READ_UNIT_BYTES = 4096
 APPROX_ITEM_BYTES = 250
 MIN_USERS_FOR_SCAN = 100
-# BatchWriteItem takes at most 25 requests.
-# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
-BATCH_WRITE_LIMIT = 25
 # Conditional deletes of young records in flight at once (they are rare: a 410 in the first
 # minute of a connection); botocore's standard retry mode handles throttling.
 CONDITIONAL_DELETE_CONCURRENCY = 8
@@ -103,34 +100,35 @@ class ConnectionsTable:
             ]
         return [connection for segment in segments for connection in segment.result()]
 
-    async def scan_pages(
-        self, segment: int, total: int, limit: int | None = None
-    ) -> AsyncIterator[list[Connection]]:
-        """Segment ``segment`` of a ``total``-way parallel scan, one page (at most ``limit``
-        items) at a time, so a caller that posts each page before asking for the next holds one
-        page, not the segment (issue 19). The raw response is dropped before the page is handed
-        out, so it does not live on while the caller posts.
+    async def scan_page(
+        self,
+        segment: int,
+        total: int,
+        limit: int,
+        start: tuple[str, str] | None = None,
+    ) -> tuple[list[Connection], tuple[str, str] | None]:
+        """One page (at most ``limit`` items) of segment ``segment`` of a ``total``-way parallel
+        scan, after ``start``: its connections and its LastEvaluatedKey as (user_id,
+        connection_id), None at the segment's end. A caller that posts each page before asking
+        for the next holds one page, not the segment (issue 19), and can hand the key on to a
+        continuation. In a parallel scan the ExclusiveStartKey must come from the same segment.
         https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan"""
-        arguments: dict[str, Any] = {"TableName": self._table_name, **_PROJECTION}
+        arguments: dict[str, Any] = {"TableName": self._table_name, **_PROJECTION, "Limit": limit}
         if total > 1:
             arguments.update(Segment=segment, TotalSegments=total)
-        if limit or self._page_limit is not None:
-            arguments["Limit"] = limit or self._page_limit
-        for _ in range(10_000_000):  # bounded: a page holds at least one item or ends the scan
-            self.calls += 1
-            response = await self._client.scan(**arguments)
-            last_key = response.get("LastEvaluatedKey")
-            connections = [
-                Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
-                for item in response.get("Items", ())
-                if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
-            ]
-            del response
-            yield connections
-            del connections
-            if not last_key:
-                return
-            arguments["ExclusiveStartKey"] = last_key
+        if start is not None:
+            arguments["ExclusiveStartKey"] = {
+                "user_id": {"S": start[0]},
+                "connection_id": {"S": start[1]},
+            }
+        self.calls += 1
+        response = await self._client.scan(**arguments)
+        page = [
+            Connection(item["user_id"]["S"], item["connection_id"]["S"], _epoch_ms(item))
+            for item in response.get("Items", ())
+            if "S" in item.get("user_id", {}) and "S" in item.get("connection_id", {})
+        ]
+        return page, _key_of(response.get("LastEvaluatedKey"))
 
     async def scan_segments(self) -> int:
         if self._scan_segments is not None:
@@ -235,19 +233,9 @@ class ConnectionsTable:
             }
             for connection in chunk
         ]
-        # UnprocessedItems are what DynamoDB could not write under throttling; the documented
-        # answer is to resend them with exponential backoff.
-        for attempt in range(1, self._prune_retry.max_attempts + 1):
-            if attempt > 1:
-                await asyncio.sleep(self._prune_retry.delay(attempt - 1, random.random()))  # noqa: S311 - jitter
-            self.calls += 1
-            response = await self._client.batch_write_item(
-                RequestItems={self._table_name: requests}
-            )
-            requests = response.get("UnprocessedItems", {}).get(self._table_name, [])
-            if not requests:
-                return 0
-        return len(requests)
+        calls, left = await write_batch(self._client, self._table_name, requests, self._prune_retry)
+        self.calls += calls
+        return left
 
     async def _read_pages(self, operation: str, **parameters: Any) -> list[Connection]:
         call = getattr(self._client, operation)
@@ -279,3 +267,12 @@ def _epoch_ms(item: dict[str, Any]) -> int | None:
         return int(text) if isinstance(text, str) else None
     except ValueError:  # "1.7e12" or a decimal: a malformed record, treated as of unknown age
         return None
+
+
+def _key_of(last_key: Any) -> tuple[str, str] | None:
+    if not last_key:
+        return None
+    try:
+        return (last_key["user_id"]["S"], last_key["connection_id"]["S"])
+    except (KeyError, TypeError):
+        raise ValueError(f"unexpected LastEvaluatedKey {last_key!r}") from None

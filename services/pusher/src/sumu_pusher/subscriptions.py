@@ -15,18 +15,15 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.Read
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from sumu_pusher.batch_write import BATCH_WRITE_LIMIT, write_batch
 from sumu_pusher.fanout import for_each_bounded
 from sumu_pusher.settings import RetryPolicy
 from sumu_pusher.targets import Connection
 
 BY_CONNECTION_INDEX = "by_connection"
-# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
-BATCH_WRITE_LIMIT = 25
 # Gone connections whose subscriptions are looked up and deleted at once.
 PRUNE_CONCURRENCY = 8
 
@@ -127,15 +124,6 @@ class SubscriptionsTable:
             }
             for channel in channels
         ]
-        # UnprocessedItems (throttling) are resent with backoff, as the connections prune does.
-        for attempt in range(1, self._retry.max_attempts + 1):
-            if attempt > 1:
-                await asyncio.sleep(self._retry.delay(attempt - 1, random.random()))  # noqa: S311 - jitter
-            self.calls += 1
-            response = await self._client.batch_write_item(
-                RequestItems={self._table_name: requests}
-            )
-            requests = response.get("UnprocessedItems", {}).get(self._table_name, [])
-            if not requests:
-                return 0
-        return len(requests)
+        calls, left = await write_batch(self._client, self._table_name, requests, self._retry)
+        self.calls += calls
+        return left
