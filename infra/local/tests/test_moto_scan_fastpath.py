@@ -12,6 +12,7 @@ Over HTTP against the moto server of the test session: the raw response bodies a
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -425,6 +426,43 @@ def test_a_table_scan_does_not_sort_the_table(
         moto_scan_fastpath.uninstall()
         monkeypatch.undo()
         client(endpoint).delete_table(TableName=name)
+
+
+def test_scans_during_concurrent_writes_answer(endpoint: str) -> None:
+    # GIVEN the fast path and a table being written to from another thread
+    name = create(endpoint, {"hash_type": "S", "range_type": "S", "items": []})
+    moto_scan_fastpath.install()
+    writer_client = client(endpoint)
+    done = threading.Event()
+
+    def write() -> None:
+        for index in range(300):
+            writer_client.put_item(
+                TableName=name,
+                Item={"pk": {"S": f"u{index % 7}"}, "sk": {"S": f"c{index:04d}"}},
+            )
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        # WHEN it is scanned while the writes go on
+        statuses = []
+        while not done.is_set() and len(statuses) < 500:
+            statuses.extend(
+                status
+                for segment in walk(endpoint, name, {"TotalSegments": 2})
+                for status, _ in segment
+            )
+        writer.join(timeout=60)
+        final = walk(endpoint, name, {"TotalSegments": 2})
+    finally:
+        moto_scan_fastpath.uninstall()
+        client(endpoint).delete_table(TableName=name)
+    # THEN every Scan was answered, and the last one sees every item
+    assert statuses
+    assert set(statuses) == {200}
+    assert sum(body["Count"] for segment in final for _, body in segment) == 300
 
 
 def test_install_is_idempotent_and_uninstall_restores_moto() -> None:

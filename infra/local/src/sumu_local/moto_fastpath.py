@@ -148,7 +148,11 @@ def _items_matching(table: Table, conditions: list[tuple[str, Any]]) -> list[Any
     """The items an index Query's hash conditions keep, in the table's storage order: the
     caller sorts them by a unique key (index keys, then the table's), so no order is lost."""
     if table.range_key_attr:
-        items = [item for partition in list(table.items.values()) for item in partition.values()]
+        # list() of each dict is one step under the GIL: a concurrent PutItem on another of
+        # moto's request threads cannot change a partition while it is read.
+        items = [
+            item for partition in list(table.items.values()) for item in list(partition.values())
+        ]
     else:
         items = list(table.items.values())
     for name, value in conditions:
