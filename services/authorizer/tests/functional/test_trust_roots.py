@@ -414,6 +414,7 @@ print(json.dumps({
     "keys_at_init": len(module.authorizer().key_store.candidates(None)),
     "roots_read": key_source.tls_context(None).cert_store_stats()["x509_ca"],
     "ca_directory_imported": "sumu_authorizer.ca_directory" in sys.modules,
+    "idna_codec_imported": "encodings.idna" in sys.modules,
 }))
 """
 
@@ -447,9 +448,34 @@ def test_a_fresh_container_reads_one_root_at_init_and_imports_no_build_code(
             env=environment,
         )
     # THEN the keys were fetched at init, verified with the one root of the ~120 it needed, and
-    # the directory's writer (build-time code) was not imported to get there
+    # neither the directory's writer (build-time code) nor the idna codec (an ASCII host needs
+    # none) was imported to get there
     assert json.loads(result.stdout) == {
         "keys_at_init": len(server.published),
         "roots_read": 1,
         "ca_directory_imported": False,
+        "idna_codec_imported": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://keys.example/jwks.json", b"keys.example"),
+        ("https://b\u00fccher.example/jwks.json", "b\u00fccher.example"),
+    ],
+    ids=["ascii", "internationalised"],
+)
+def test_an_ascii_host_is_looked_up_as_bytes_and_any_other_through_idna(
+    url: str, expected: bytes | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[object] = []
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list[object]:
+        looked_up.append(host)
+        raise OSError("no address here")
+
+    monkeypatch.setattr(key_source.socket, "getaddrinfo", getaddrinfo)
+    reason = fetch_failure(url, None)
+    assert "no address here" in reason
+    assert looked_up == [expected]
