@@ -69,6 +69,12 @@ class Authority:
             .not_valid_after(end)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            # Python 3.13's default context verifies strictly (VERIFY_X509_STRICT), which wants
+            # the issuer's key identifier in a certificate it did not sign itself.
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
             .sign(self.key, hashes.SHA256())
         )
         chain, private = directory / f"{stem}.pem", directory / f"{stem}.key"
