@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from sumu_authorizer import authorizer
@@ -12,7 +11,8 @@ _check_claims = authorizer.check_claims
 
 
 def _check_claims_any_issuer(token_claims: dict[str, object], settings: Any, now: float) -> str:
-    return _check_claims(token_claims, dataclasses.replace(settings, issuer=None), now)
+    # Settings is a NamedTuple (sumu-authorizer 0.4.0): a copy without the issuer.
+    return _check_claims(token_claims, settings._replace(issuer=None), now)
 
 
 authorizer.check_claims = _check_claims_any_issuer  # type: ignore[assignment]
