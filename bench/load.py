@@ -61,8 +61,6 @@ visibility_timeout_seconds = {visibility}
 idle_timeout_seconds = 3600
 sqs_wait_seconds = 1
 sqs_pollers = {sqs_pollers}
-# Connections live 2 h: the TTL sweeper (a full-table Scan in moto) finds nothing during a run.
-ttl_sweep_seconds = 60
 
 [environment]
 PUSHER_CONCURRENCY = "128"
