@@ -53,6 +53,26 @@ def test_every_package_has_its_version_changelog_readme_tests_and_pipeline(packa
     assert "make pipeline PKG=" in (package / "buildspec.yml").read_text("utf-8")
 
 
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_the_version_is_the_same_in_pyproject_module_and_changelog(package: Path) -> None:
+    # __version__ is a literal (importlib.metadata would cost cold-start milliseconds), so this
+    # keeps it, and the newest released CHANGELOG heading, with the pyproject's.
+    version = tomllib.loads((package / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    [init] = [
+        path
+        for path in (package / "src").glob("*/__init__.py")
+        if path.parent.name.startswith("sumu_")
+    ]
+    found = re.search(r'^__version__ = "([^"]+)"', init.read_text("utf-8"), re.MULTILINE)
+    assert found is not None, f"{init} has no __version__"
+    assert found.group(1) == version, f"{init}: {found.group(1)} != pyproject {version}"
+    released = re.findall(
+        r"^## \[(\d+\.\d+\.\d+)\]", (package / "CHANGELOG.md").read_text("utf-8"), re.MULTILINE
+    )
+    assert released, "no released version in CHANGELOG.md"
+    assert released[0] == version, f"CHANGELOG's newest release {released[0]} != {version}"
+
+
 JS_PACKAGES = [ROOT / "clients" / "js"]
 
 

@@ -11,7 +11,7 @@ from sumu_contracts.errors import ContractError
 from sumu_contracts.registry import CONTRACT_NAMES, contract_info, load_schema, schema_path
 from sumu_contracts.validation import is_valid, preload, validate
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "CONTRACT_NAMES",

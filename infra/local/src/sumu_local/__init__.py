@@ -1,3 +1,3 @@
 """sumu-local: SUMU on one machine (gateway emulator, moto, event sources, the ``sumu`` CLI)."""
 
-__version__ = "0.3.0"
+__version__ = "0.5.0"

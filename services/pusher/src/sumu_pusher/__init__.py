@@ -3,4 +3,4 @@
 The Lambda entry point is ``sumu_pusher.handler.handler``.
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
