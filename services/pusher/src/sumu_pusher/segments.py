@@ -461,7 +461,9 @@ async def _run_job(job: FanoutJob, context: _JobContext) -> None:
             progress.exhausted = True
             return
         for _ in range(10_000_000):  # bounded: a page holds at least one item or ends the scan
-            page, last_key = await _scan_page(context.table, job, progress.position, context.fanout)
+            page, last_key = await context.table.scan_page(
+                job.segment, job.total_segments, context.fanout.page_items, progress.position
+            )
             # From here the page is read: its connections are pending until served.
             progress.pages += 1
             progress.position, progress.exhausted = last_key, last_key is None
@@ -652,16 +654,6 @@ def _dead_letter_narrowed(
         for body in bodies
     )
     log_event("WARN", "narrowed job dead-lettered", **_fields(job), connections=failed)
-
-
-async def _scan_page(
-    table: ConnectionsTable,
-    job: FanoutJob,
-    position: tuple[str, str] | None,
-    fanout: FanoutSettings,
-) -> tuple[list[Connection], tuple[str, str] | None]:
-    """One page of the job's segment after ``position`` (see ``ConnectionsTable.scan_page``)."""
-    return await table.scan_page(job.segment, job.total_segments, fanout.page_items, position)
 
 
 def _is_validation(error: BaseException) -> bool:

@@ -169,6 +169,8 @@ class ManagementApiClient:
         self.endpoint = endpoint.rstrip("/")
         self.signer = Signer(self.endpoint, region)
         self._path = urlsplit(self.endpoint).path + "/@connections/"
+        # Where the escaped id starts in connection_url's answer.
+        self._id_offset = len(self.endpoint) + len("/@connections/")
         self._credentials = credentials
         self._pool_size = pool_size
         self._timeout = aiohttp.ClientTimeout(
@@ -207,14 +209,15 @@ class ManagementApiClient:
             raise RuntimeError("ManagementApiClient used outside its async with block")
         if self._credentials is None:  # as a client without credentials fails each request
             raise NoCredentialsError
-        escaped_id = percent_encode(ConnectionId)
+        url = connection_url(self.endpoint, ConnectionId)
         credentials = await self._credentials.get_frozen_credentials()
-        headers = self.signer.headers(self._path + escaped_id, Data, credentials)
+        headers = self.signer.headers(self._path + url[self._id_offset :], Data, credentials)
         headers["Accept-Encoding"] = "identity"
         # encoded=True: the path is already escaped exactly as signed; yarl must not requote it.
         # No redirects: the management API sends none, and a redirect would carry the signature.
-        url = URL(f"{self.endpoint}/@connections/{escaped_id}", encoded=True)
-        async with session.post(url, data=Data, headers=headers, allow_redirects=False) as response:
+        async with session.post(
+            URL(url, encoded=True), data=Data, headers=headers, allow_redirects=False
+        ) as response:
             body = await response.read()
             if response.status >= 300:
                 raise client_error(response.status, response.headers, body)
